@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from ocop import api
+from ocop.web import views as web
+
+api_v1 = [
+    path("auth/token/", api.TokenView.as_view(), name="api-token"),
+    path("me/", api.MeView.as_view(), name="api-me"),
+]
+
+urlpatterns = [
+    path("", web.home, name="home"),
+    path("login/", web.LoginView.as_view(), name="login"),
+    path("logout/", web.auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", web.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("documents/", include("ocop.documents.urls")),
+]
+
+handler404 = "ocop.web.views.page_not_found"
+handler500 = "ocop.web.views.server_error"
+handler403 = "ocop.web.views.permission_denied"
+

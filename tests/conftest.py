@@ -1,0 +1,42 @@
+import os
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def cantho(db):
+    """Cần Thơ in both structures (pre-2025 with its 9 districts, and current)."""
+    from ocop.regions.loader import load_units
+    from ocop.regions.models import AdministrativeUnit, Level
+
+    load_units([92])
+    units = AdministrativeUnit.objects
+    return {
+        "province_old": units.get(level=Level.PROVINCE, code="92", valid_to__isnull=False),
+        "province": units.get(level=Level.PROVINCE, code="92", valid_to__isnull=True),
+        "ninhkieu": units.get(level=Level.DISTRICT, code="916"),
+        "phongdien": units.get(level=Level.DISTRICT, code="926"),
+    }
+
+
+@pytest.fixture
+def make_user(db):
+    from ocop.accounts.models import RoleAssignment, User
+
+    def make(username, role=None, unit=None, password="pw-Test-2026", **extra):
+        user = User.objects.create_user(username=username, password=password, **extra)
+        if role:
+            RoleAssignment.objects.create(user=user, role=role, unit=unit)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def demo(db):
+    """The demo data and accounts exactly as ``seed_demo`` creates them."""
+    from ocop.demo import seed_demo
+
+    return seed_demo()
