@@ -2,7 +2,7 @@
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
@@ -54,6 +54,9 @@ class TokenView(APIView):
     authentication_classes = []
     throttle_classes = [TokenThrottle]
 
+    def get_authenticate_header(self, request):
+        return "Token"
+
     @extend_schema(
         request=TokenRequestSerializer,
         responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
@@ -94,10 +97,12 @@ class MeSerializer(serializers.Serializer):
     roles = serializers.SerializerMethodField()
     areas = serializers.SerializerMethodField()
 
+    @extend_schema_field(RoleSerializer(many=True))
     def get_roles(self, user):
         assignments = user.role_assignments.select_related("unit").order_by("role", "unit__code")
         return RoleSerializer(assignments, many=True).data
 
+    @extend_schema_field(UnitSerializer(many=True))
     def get_areas(self, user):
         seen = {unit.pk: unit for unit in role_units(user)}
         return UnitSerializer(seen.values(), many=True).data

@@ -9,22 +9,23 @@ from django.db import transaction
 from ocop.accounts.models import Role, RoleAssignment, User
 from ocop.regions.loader import load_units
 from ocop.regions.models import AdministrativeUnit, Level
+from scoring.loader import load_criteria_files
 
 DEMO_PASSWORD = "ocop-demo-2026"
 CAN_THO = 92
 
-#: username → (full name, role, unit lookup)
+#: username → (full name, organisation, role, unit lookup (level, code, current))
 ACCOUNTS = {
     "sonn.cantho": (
-        "Nguyễn Văn An — Sở Nông nghiệp và Môi trường Cần Thơ",
+        "Nguyễn Văn An", "Sở Nông nghiệp và Môi trường thành phố Cần Thơ",
         Role.DEPARTMENT_STAFF, (Level.PROVINCE, "92", True),
     ),
     "canbo.ninhkieu": (
-        "Trần Thị Bình — cán bộ quận Ninh Kiều",
+        "Trần Thị Bình", "Ủy ban nhân dân quận Ninh Kiều",
         Role.LOCAL_OFFICER, (Level.DISTRICT, "916", False),
     ),
     "canbo.phongdien": (
-        "Lê Văn Cường — cán bộ huyện Phong Điền",
+        "Lê Văn Cường", "Ủy ban nhân dân huyện Phong Điền",
         Role.LOCAL_OFFICER, (Level.DISTRICT, "926", False),
     ),
 }
@@ -35,11 +36,11 @@ def _unit(level, code, current):
     return units.get(valid_to__isnull=current)
 
 
-def _user(username, full_name="", *, superuser=False):
+def _user(username, full_name="", organisation="", *, superuser=False):
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User(username=username, full_name=full_name, is_staff=superuser,
-                    is_superuser=superuser)
+        user = User(username=username, full_name=full_name, organisation=organisation,
+                    is_staff=superuser, is_superuser=superuser)
         user.set_password(DEMO_PASSWORD)
         user.save()
     return user
@@ -47,8 +48,8 @@ def _user(username, full_name="", *, superuser=False):
 
 def seed_accounts(ctx):
     _user("admin", "Quản trị hệ thống", superuser=True)
-    for username, (full_name, role, lookup) in ACCOUNTS.items():
-        user = _user(username, full_name)
+    for username, (full_name, organisation, role, lookup) in ACCOUNTS.items():
+        user = _user(username, full_name, organisation)
         RoleAssignment.objects.get_or_create(user=user, role=role, unit=_unit(*lookup))
 
 
@@ -56,7 +57,12 @@ def seed_units(ctx):
     load_units([CAN_THO])
 
 
-STEPS = [seed_units, seed_accounts]
+def seed_regulations(ctx):
+    """Regimes come with ``migrate``; load the 52 shipped criteria sets (idempotent)."""
+    ctx["criteria"] = load_criteria_files()
+
+
+STEPS = [seed_units, seed_accounts, seed_regulations]
 
 
 def seed_demo():

@@ -91,7 +91,8 @@ class _Loader:
             province = self.get(Level.PROVINCE, d.province_code, None)
             district_rows.append(dict(
                 level=Level.DISTRICT, code=unit_code(Level.DISTRICT, d.code), name=d.name,
-                division_type=_division(d), parent_id=province.pk, province_id=province.pk, **period))
+                division_type=_division(d), parent_id=province.pk, province_id=province.pk,
+                **period))
         self.upsert(district_rows)
         ward_rows = []
         for w in legacy.Ward.iter_all():

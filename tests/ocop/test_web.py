@@ -1,0 +1,126 @@
+"""Web pages: Vietnamese login, throttling, home per role, language switch, 404, health."""
+
+import os
+
+import pytest
+from django.test import override_settings
+
+pytestmark = pytest.mark.django_db
+
+LOGIN_ERROR = "Sai tên đăng nhập hoặc mật khẩu"
+
+
+def login(client, username, password="ocop-demo-2026"):
+    return client.post("/login/", {"username": username, "password": password}, follow=True)
+
+
+def test_login_page_is_vietnamese(client, db):
+    html = client.get("/login/").content.decode()
+    assert '<html lang="vi">' in html
+    assert "<title>Đăng nhập · OCOP</title>" in html
+    assert "Tên đăng nhập" in html and "Mật khẩu" in html
+
+
+def test_login_with_wrong_password_shows_vietnamese_message_and_keeps_username(client, demo):
+    response = client.post("/login/", {"username": "canbo.ninhkieu", "password": "nope"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert LOGIN_ERROR in html
+    assert 'value="canbo.ninhkieu"' in html
+    assert "_auth_user_id" not in client.session
+
+
+def test_repeated_login_failures_are_throttled(client, demo):
+    for _ in range(5):
+        client.post("/login/", {"username": "canbo.phongdien", "password": "bad"})
+    # even the right password is refused while locked
+    response = client.post("/login/", {"username": "canbo.phongdien",
+                                       "password": "ocop-demo-2026"})
+    html = response.content.decode()
+    assert response.status_code == 429
+    assert "Đăng nhập sai quá nhiều lần" in html
+    assert "_auth_user_id" not in client.session
+    # another account from the same address is not locked
+    assert login(client, "canbo.ninhkieu").request["PATH_INFO"] == "/"
+
+
+def test_home_requires_login(client, db):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_home_of_district_officer_shows_intake_panel_and_area(client, demo):
+    html = login(client, "canbo.ninhkieu").content.decode()
+    assert "Trần Thị Bình" in html
+    assert 'id="panel-officer"' in html
+    assert "Quận Ninh Kiều" in html
+    assert 'id="panel-department"' not in html
+    assert 'id="panel-admin"' not in html
+
+
+def test_home_of_department_staff_shows_province_panel(client, demo):
+    html = login(client, "sonn.cantho").content.decode()
+    assert 'id="panel-department"' in html
+    assert "Thành phố Cần Thơ" in html
+    assert 'id="panel-officer"' not in html
+
+
+def test_home_of_admin_links_to_admin(client, demo):
+    html = login(client, "admin").content.decode()
+    assert 'id="panel-admin"' in html
+    assert 'href="/admin/"' in html
+
+
+def test_logout_ends_the_session(client, demo):
+    login(client, "canbo.ninhkieu")
+    response = client.post("/logout/", follow=True)
+    assert "_auth_user_id" not in client.session
+    assert response.request["PATH_INFO"] == "/login/"
+
+
+def test_language_switch_to_english_and_back(client, db):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    html = client.get("/login/").content.decode()
+    assert '<html lang="en">' in html and "<title>Log in · OCOP</title>" in html
+    client.post("/i18n/setlang/", {"language": "vi", "next": "/login/"})
+    assert "<title>Đăng nhập · OCOP</title>" in client.get("/login/").content.decode()
+
+
+def test_unknown_url_gets_vietnamese_404_page(client, db):
+    response = client.get("/khong-co-trang-nay/")
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "Không tìm thấy trang" in html
+    assert "Traceback" not in html
+
+
+def test_admin_is_translated_and_lists_reference_data(client, demo):
+    from ocop.accounts.models import User
+
+    client.force_login(User.objects.get(username="admin"))
+    html = client.get("/admin/").content.decode()
+    assert "Đơn vị hành chính" in html
+    html = client.get("/admin/regions/administrativeunit/?q=Ninh+Ki%E1%BB%81u").content.decode()
+    assert "Quận Ninh Kiều" in html
+
+
+def test_healthz_reports_database_and_redis(client, db):
+    body = client.get("/healthz").json()
+    assert body["database"] == "ok"
+    expected = "ok" if os.environ.get("REDIS_URL") else "not configured"
+    assert body["redis"] == expected
+
+
+@override_settings(
+    REDIS_URL="redis://127.0.0.1:1/0",
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                        "LOCATION": "redis://127.0.0.1:1/0",
+                        "OPTIONS": {"socket_connect_timeout": 0.2}}},
+)
+def test_healthz_with_redis_down_says_so_and_pages_still_work(client, demo):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded", "database": "ok", "redis": "down"}
+    html = login(client, "canbo.ninhkieu").content.decode()
+    assert 'id="panel-officer"' in html
