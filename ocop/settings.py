@@ -211,7 +211,7 @@ STORAGES = {
 }
 
 # --- E-mail --------------------------------------------------------------------------------
-if env("EMAIL_URL") or env("EMAIL_HOST"):
+if env("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = env("EMAIL_HOST", "localhost")
     EMAIL_PORT = int(env("EMAIL_PORT", "25"))

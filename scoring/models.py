@@ -284,11 +284,8 @@ class CriteriaSet(models.Model):
         return self.status == CriteriaSetStatus.DRAFT
 
     def is_in_use(self):
-        """True when a scoresheet uses this version (then it must never change).
-
-        Scoresheets do not exist yet; the scoresheet model will answer here.
-        """
-        return False
+        """True when a scoresheet uses this version (then it must never change)."""
+        return self.scoresheets.exists()
 
 
 class Part(models.Model):
@@ -408,6 +405,8 @@ class Criterion(models.Model):
                                     name="unique_criterion_position"),
             models.UniqueConstraint(fields=["criteria_set", "order"],
                                     name="unique_criterion_order"),
+            models.UniqueConstraint(fields=["id", "criteria_set"],
+                                    name="criterion_id_criteria_set"),
             models.CheckConstraint(condition=Q(min_star__isnull=True)
                                    | Q(min_star__in=STAR_MARKS),
                                    name="criterion_min_star_3_to_5"),
@@ -442,6 +441,8 @@ class Option(models.Model):
         ordering = ["criterion", "order"]
         constraints = [
             models.UniqueConstraint(fields=["criterion", "order"], name="unique_option_order"),
+            models.UniqueConstraint(fields=["id", "criterion", "criteria_set"],
+                                    name="option_id_criterion_criteria_set"),
             models.CheckConstraint(condition=Q(min_star__isnull=True)
                                    | Q(min_star__in=STAR_MARKS),
                                    name="option_min_star_3_to_5"),
@@ -449,3 +450,85 @@ class Option(models.Model):
 
     def __str__(self):
         return f"{self.label[:60]} ({self.points})"
+
+
+# --- Scoresheets -----------------------------------------------------------------------------
+
+
+class SheetState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    REOPENED = "reopened", _("Reopened")
+
+
+class Scoresheet(models.Model):
+    """One council member's sheet for one dossier in one session.
+
+    ``version`` grows with every saved change: autosave sends the version it started from
+    and a stale save is refused (no lost update).
+    """
+
+    session = models.ForeignKey("councils.EvaluationSession", models.PROTECT,
+                                related_name="scoresheets", verbose_name=_("session"))
+    dossier = models.ForeignKey("dossiers.Dossier", models.PROTECT, related_name="scoresheets",
+                                verbose_name=_("dossier"))
+    member = models.ForeignKey("councils.CouncilMember", models.PROTECT,
+                               related_name="scoresheets", verbose_name=_("council member"))
+    criteria_set = models.ForeignKey(CriteriaSet, models.PROTECT, related_name="scoresheets",
+                                     verbose_name=_("criteria set"))
+    state = models.CharField(_("state"), max_length=10, choices=SheetState.choices,
+                             default=SheetState.DRAFT)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reopen_reason = models.TextField(_("reason for reopening"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("scoresheet")
+        verbose_name_plural = _("scoresheets")
+        ordering = ["session", "dossier", "member"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "dossier", "session"],
+                                    name="one_sheet_per_member_dossier_session"),
+            models.UniqueConstraint(fields=["id", "criteria_set"],
+                                    name="scoresheet_id_criteria_set"),
+        ]
+
+    def __str__(self):
+        return f"{self.member} · {self.dossier}"
+
+    @property
+    def is_locked(self):
+        return self.state == SheetState.SUBMITTED
+
+
+class ScoreEntry(models.Model):
+    """The option a member chose on one criterion (empty = not answered yet).
+
+    The option must belong to the entry's criterion, and both to the sheet's criteria set:
+    ``criteria_set`` is repeated here so that PostgreSQL enforces it with composite foreign
+    keys (migration ``0004``); the services check it on every database.
+    """
+
+    sheet = models.ForeignKey(Scoresheet, models.CASCADE, related_name="entries",
+                              verbose_name=_("scoresheet"))
+    criteria_set = models.ForeignKey(CriteriaSet, models.PROTECT, related_name="+",
+                                     verbose_name=_("criteria set"))
+    criterion = models.ForeignKey(Criterion, models.PROTECT, related_name="+",
+                                  verbose_name=_("criterion"))
+    option = models.ForeignKey(Option, models.PROTECT, null=True, blank=True, related_name="+",
+                               verbose_name=_("option"))
+    note = models.TextField(_("evidence note"), blank=True)
+
+    class Meta:
+        verbose_name = _("score entry")
+        verbose_name_plural = _("score entries")
+        ordering = ["sheet", "criterion__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["sheet", "criterion"],
+                                    name="one_entry_per_criterion"),
+        ]
+
+    def __str__(self):
+        return f"{self.sheet_id} · {self.criterion_id} → {self.option_id}"

@@ -40,3 +40,14 @@ def demo(db):
     from ocop.demo import seed_demo
 
     return seed_demo()
+
+
+@pytest.fixture
+def criteria(db):
+    """The 148 criteria set 09 (fish sauce) and 26/2026 set 01, enough for most tests."""
+    from scoring.loader import DATA_DIR, load_criteria_files
+
+    load_criteria_files([
+        DATA_DIR / "148" / "09-tuong-nuoc-mam-gia-vi-dang-long-khac.yaml",
+        DATA_DIR / "26-2026" / "01-rau-cu-qua-hat-tuoi.yaml",
+    ])

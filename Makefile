@@ -1,0 +1,70 @@
+# OCOP — developer entry points. `make help` lists them.
+#   make run    embedded default (SQLite, in-process Celery) on http://127.0.0.1:8000
+#   make test   ruff + migration check + pytest against PostgreSQL and Redis
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+# Database name used by `make test` / `make bench` (pytest-django creates test_$(PG_DBNAME)).
+PG_DBNAME ?= ocop
+# Address for `make run`.
+RUN_ADDR  ?= 127.0.0.1:8000
+# Extra pytest arguments, e.g. make test PYTEST_ARGS='-k regions -x'
+PYTEST_ARGS ?=
+
+# `make run` is the embedded default: no database/Redis URLs, DEBUG at its default.
+EMBEDDED_ENV := env -u DATABASE_URL -u REDIS_URL -u DEBUG
+SERVICES     := OCOP_PYTHON=$(PY) PG_DBNAME=$(PG_DBNAME) scripts/services.sh
+
+.PHONY: help venv run test lint messages bench services services-status services-stop
+
+help:
+	@echo "make run             venv + migrate + load_units + seed_demo + runserver $(RUN_ADDR) (SQLite)"
+	@echo "make test            venv + PostgreSQL/Redis + ruff + makemigrations --check + pytest"
+	@echo "make lint            ruff check ."
+	@echo "make messages        makemessages -l vi + compilemessages"
+	@echo "make bench           run benchmarks/*.py against PostgreSQL/Redis"
+	@echo "make services        start/detect PostgreSQL + Redis and print their URLs"
+	@echo "make services-stop   stop the PostgreSQL/Redis that scripts/services.sh started"
+	@echo "Variables: PG_DBNAME=$(PG_DBNAME) RUN_ADDR=$(RUN_ADDR) PYTEST_ARGS=... VENV=$(VENV)"
+
+venv:
+	@scripts/venv.sh "$(VENV)"
+
+run: venv
+	@echo "==> Embedded default: SQLite db.sqlite3, Celery in-process (DATABASE_URL/REDIS_URL unset)"
+	@echo "==> manage.py migrate"
+	@$(EMBEDDED_ENV) $(PY) manage.py migrate --noinput
+	@echo "==> manage.py load_units (all provinces, pre-2025 and current)"
+	@$(EMBEDDED_ENV) $(PY) manage.py load_units
+	@echo "==> manage.py seed_demo"
+	@$(EMBEDDED_ENV) $(PY) manage.py seed_demo
+	@echo "==> manage.py runserver $(RUN_ADDR)  (Ctrl-C to stop)"
+	@$(EMBEDDED_ENV) $(PY) manage.py runserver $(RUN_ADDR)
+
+test: venv
+	@$(SERVICES) exec scripts/test.sh $(PYTEST_ARGS)
+
+lint: venv
+	@echo "==> ruff check ."
+	@$(VENV)/bin/ruff check .
+
+messages: venv
+	@echo "==> makemessages -l vi"
+	@$(EMBEDDED_ENV) $(PY) manage.py makemessages -l vi --ignore=.venv --ignore=staticfiles --ignore=media
+	@echo "==> compilemessages"
+	@$(EMBEDDED_ENV) $(PY) manage.py compilemessages --ignore=.venv --ignore=staticfiles --ignore=media
+
+bench: venv
+	@$(SERVICES) exec scripts/bench.sh
+
+services: venv
+	@$(SERVICES) env
+
+services-status: venv
+	@$(SERVICES) status
+
+services-stop:
+	@$(SERVICES) stop

@@ -1,0 +1,168 @@
+"""Councils (Hội đồng đánh giá, phân hạng sản phẩm OCOP), their members, evaluation
+sessions with their agenda, and recusals. State changes go through ``councils.services``."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class CouncilLevel(models.TextChoices):
+    DISTRICT = "district", _("District")
+    PROVINCE = "province", _("Province")
+    CENTRAL = "central", _("Central (Ministry)")
+
+
+class PeerVisibility(models.TextChoices):
+    NEVER = "never", _("Never")
+    AFTER_OWN_SUBMIT = "after_submit", _("After submitting their own sheet")
+    AFTER_CLOSE = "after_close", _("After the session closes")
+
+
+class Council(models.Model):
+    name = models.CharField(_("name"), max_length=300)
+    level = models.CharField(_("level"), max_length=10, choices=CouncilLevel.choices)
+    unit = models.ForeignKey("regions.AdministrativeUnit", models.PROTECT,
+                             related_name="councils", verbose_name=_("area"))
+    decision_number = models.CharField(_("establishing decision number"), max_length=60)
+    decision_date = models.DateField(_("decision date"))
+    decision_signer = models.CharField(_("signed by"), max_length=150)
+    term_start = models.DateField(_("term from"), null=True, blank=True)
+    term_end = models.DateField(_("term until"), null=True, blank=True)
+    quorum_ratio = models.DecimalField(_("quorum ratio"), max_digits=3, decimal_places=2,
+                                       default=Decimal("0.75"))
+    chair_required = models.BooleanField(_("chair must be present"), default=True)
+    divergence_threshold = models.DecimalField(_("divergence threshold (points)"),
+                                               max_digits=5, decimal_places=2,
+                                               default=Decimal("10"))
+    peer_visibility = models.CharField(_("members see each other's sheets"), max_length=15,
+                                       choices=PeerVisibility.choices,
+                                       default=PeerVisibility.AFTER_CLOSE)
+
+    class Meta:
+        verbose_name = _("council")
+        verbose_name_plural = _("councils")
+        ordering = ["-decision_date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quorum_ratio__gt=0) & Q(quorum_ratio__lte=1),
+                                   name="council_quorum_ratio_range"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class MemberRole(models.TextChoices):
+    CHAIR = "chair", _("Chair")
+    VICE_CHAIR = "vice_chair", _("Vice-chair")
+    MEMBER = "member", _("Member")
+    SECRETARY = "secretary", _("Secretary")
+
+
+class CouncilMember(models.Model):
+    council = models.ForeignKey(Council, models.CASCADE, related_name="members",
+                                verbose_name=_("council"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT,
+                             related_name="council_memberships", verbose_name=_("user"))
+    role = models.CharField(_("role"), max_length=12, choices=MemberRole.choices,
+                            default=MemberRole.MEMBER)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    advisory = models.BooleanField(
+        _("advisory team"), default=False,
+        help_text=_("Member of the advisory team (tổ tư vấn), who does not score."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("council member")
+        verbose_name_plural = _("council members")
+        ordering = ["council", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["council", "user"], name="unique_council_member"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()})"
+
+    @property
+    def scores(self):
+        return not self.advisory and self.role != MemberRole.SECRETARY
+
+
+class SessionState(models.TextChoices):
+    PREPARING = "preparing", _("Preparing")
+    OPEN = "open", _("Open for scoring")
+    MEETING = "meeting", _("In meeting")
+    CLOSED = "closed", _("Closed")
+
+
+class EvaluationSession(models.Model):
+    council = models.ForeignKey(Council, models.PROTECT, related_name="sessions",
+                                verbose_name=_("council"))
+    round = models.ForeignKey("dossiers.EvaluationRound", models.PROTECT,
+                              related_name="sessions", verbose_name=_("evaluation round"))
+    date = models.DateField(_("date"))
+    place = models.CharField(_("place"), max_length=300, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=SessionState.choices,
+                             default=SessionState.PREPARING)
+    dossiers = models.ManyToManyField("dossiers.Dossier", through="AgendaItem",
+                                      related_name="sessions", verbose_name=_("agenda"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("evaluation session")
+        verbose_name_plural = _("evaluation sessions")
+        ordering = ["-date", "-id"]
+
+    def __str__(self):
+        return _("%(council)s — session of %(date)s") % {
+            "council": self.council, "date": self.date.strftime("%d/%m/%Y")}
+
+
+class AgendaItem(models.Model):
+    session = models.ForeignKey(EvaluationSession, models.CASCADE, related_name="agenda",
+                                verbose_name=_("session"))
+    dossier = models.ForeignKey("dossiers.Dossier", models.PROTECT,
+                                related_name="agenda_items", verbose_name=_("dossier"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["session", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "dossier"], name="unique_agenda_item"),
+        ]
+
+    def __str__(self):
+        return f"{self.order}. {self.dossier}"
+
+
+class Recusal(models.Model):
+    """A member declares a conflict of interest with a producer: they do not score its
+    dossiers in the session and are left out of their results."""
+
+    session = models.ForeignKey(EvaluationSession, models.CASCADE, related_name="recusals",
+                                verbose_name=_("session"))
+    member = models.ForeignKey(CouncilMember, models.CASCADE, related_name="recusals",
+                               verbose_name=_("member"))
+    dossier = models.ForeignKey("dossiers.Dossier", models.PROTECT, related_name="recusals",
+                                verbose_name=_("dossier"))
+    reason = models.TextField(_("reason"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT,
+                                    related_name="+", verbose_name=_("recorded by"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("recusal")
+        verbose_name_plural = _("recusals")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "member", "dossier"],
+                                    name="unique_recusal"),
+        ]
+
+    def __str__(self):
+        return f"{self.member} ✕ {self.dossier}"

@@ -1,0 +1,440 @@
+"""Producers, products, evaluation rounds, dossiers with their document checklist, the
+self-assessment (Mẫu 02), the commune/district pre-assessment (Mẫu 03) and ratings.
+
+Models are thin: every state change goes through ``dossiers.services``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .validators import validate_registration_no
+
+
+class ProducerType(models.TextChoices):
+    COOPERATIVE = "cooperative", _("Cooperative")
+    COOPERATIVE_GROUP = "cooperative_group", _("Cooperative group")
+    ENTERPRISE = "enterprise", _("Enterprise")
+    HOUSEHOLD = "household", _("Registered household business")
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+
+
+class Producer(models.Model):
+    """The OCOP subject (chủ thể)."""
+
+    type = models.CharField(_("type"), max_length=20, choices=ProducerType.choices)
+    name = models.CharField(_("name"), max_length=255)
+    registration_no = models.CharField(
+        _("registration / tax number"), max_length=20, unique=True,
+        validators=[validate_registration_no],
+        help_text=_("Tax code (10 digits, or 10 digits-3 digits for a branch) or the "
+                    "household business registration number."),
+    )
+    representative_name = models.CharField(_("legal representative"), max_length=150)
+    representative_gender = models.CharField(_("gender of the representative"),
+                                             max_length=10, choices=Gender.choices)
+    representative_ethnicity = models.CharField(_("ethnicity of the representative"),
+                                                max_length=60, default="Kinh")
+    address = models.CharField(_("address"), max_length=300)
+    unit = models.ForeignKey("regions.AdministrativeUnit", models.PROTECT,
+                             related_name="producers", verbose_name=_("administrative unit"))
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
+                                   blank=True, related_name="+", verbose_name=_("created by"))
+
+    class Meta:
+        verbose_name = _("producer")
+        verbose_name_plural = _("producers")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Product(models.Model):
+    producer = models.ForeignKey(Producer, models.PROTECT, related_name="products",
+                                 verbose_name=_("producer"))
+    name = models.CharField(_("name"), max_length=255)
+    criteria_set = models.ForeignKey("scoring.CriteriaSet", models.PROTECT,
+                                     related_name="products", verbose_name=_("criteria set"))
+    code = models.CharField(
+        _("product code"), max_length=40, blank=True,
+        help_text=_("26/2026: province-commune-sequence-year, assigned when the dossier is "
+                    "accepted."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], condition=~Q(code=""),
+                                    name="unique_product_code"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class EvaluationRound(models.Model):
+    """An evaluation round (đợt đánh giá, phân hạng) of one regime level in one area."""
+
+    regime = models.ForeignKey("scoring.Regime", models.PROTECT, related_name="rounds",
+                               verbose_name=_("regime"))
+    level = models.ForeignKey("scoring.ProcessLevel", models.PROTECT, related_name="rounds",
+                              verbose_name=_("process level"))
+    unit = models.ForeignKey("regions.AdministrativeUnit", models.PROTECT,
+                             related_name="rounds", verbose_name=_("area"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.PositiveSmallIntegerField(_("number"))
+    intake_deadline = models.DateField(_("intake deadline"))
+    planned_session_date = models.DateField(_("planned session date"), null=True, blank=True)
+    is_open = models.BooleanField(_("open for intake"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evaluation round")
+        verbose_name_plural = _("evaluation rounds")
+        ordering = ["-year", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "level", "year", "number"],
+                                    name="unique_round_number"),
+        ]
+
+    def __str__(self):
+        return _("Round %(number)s/%(year)s — %(unit)s") % {
+            "number": self.number, "year": self.year, "unit": self.unit.name}
+
+
+class RegistrationType(models.TextChoices):
+    FIRST = "first", _("First evaluation")
+    UPGRADE = "upgrade", _("Upgrade")
+    REEVALUATION = "reevaluation", _("Re-evaluation")
+
+
+class DossierState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned for completion")
+    RESUBMITTED = "resubmitted", _("Resubmitted")
+    ACCEPTED = "accepted", _("Accepted")
+    PRE_ASSESSED = "pre_assessed", _("Pre-assessed")
+    IN_EVALUATION = "in_evaluation", _("In evaluation")
+    RESULT_RECORDED = "result_recorded", _("Result recorded")
+    FORWARDED = "forwarded", _("Forwarded")
+    RECOGNISED = "recognised", _("Recognised")
+    NOT_RECOGNISED = "not_recognised", _("Not recognised")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+#: States from which nothing more happens to the dossier at this level.
+CLOSED_STATES = {
+    DossierState.FORWARDED, DossierState.RECOGNISED, DossierState.NOT_RECOGNISED,
+    DossierState.WITHDRAWN,
+}
+
+
+class Dossier(models.Model):
+    round = models.ForeignKey(EvaluationRound, models.PROTECT, related_name="dossiers",
+                              verbose_name=_("evaluation round"))
+    product = models.ForeignKey(Product, models.PROTECT, related_name="dossiers",
+                                verbose_name=_("product"))
+    criteria_set = models.ForeignKey(
+        "scoring.CriteriaSet", models.PROTECT, related_name="dossiers",
+        verbose_name=_("criteria set"),
+        help_text=_("The criteria-set version the dossier is scored with."),
+    )
+    unit = models.ForeignKey(
+        "regions.AdministrativeUnit", models.PROTECT, related_name="dossiers",
+        verbose_name=_("administrative unit"),
+        help_text=_("Where the producer is; decides who may see the dossier."),
+    )
+    registration_type = models.CharField(_("registration type"), max_length=20,
+                                         choices=RegistrationType.choices,
+                                         default=RegistrationType.FIRST)
+    current_rating = models.ForeignKey(
+        "Rating", models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("current rating"),
+        help_text=_("For an upgrade or a re-evaluation: the rating it builds on."),
+    )
+    state = models.CharField(_("state"), max_length=20, choices=DossierState.choices,
+                             default=DossierState.DRAFT, db_index=True)
+    registration = models.JSONField(_("registration form (Form 01)"), default=dict,
+                                    blank=True)
+    samples_count = models.PositiveSmallIntegerField(_("samples received"), null=True,
+                                                     blank=True)
+    samples_received_on = models.DateField(_("samples received on"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    due_date = models.DateField(_("processing deadline"), null=True, blank=True)
+    search_text = models.TextField(editable=False, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
+                                   blank=True, related_name="+", verbose_name=_("created by"))
+
+    class Meta:
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["unit", "state"]),
+            models.Index(fields=["round", "state"]),
+        ]
+
+    def __str__(self):
+        return _("Dossier #%(id)s — %(product)s") % {"id": self.pk, "product": self.product}
+
+    @property
+    def is_open(self):
+        return self.state not in CLOSED_STATES
+
+
+class ChecklistItem(models.Model):
+    """A required document of a dossier (OCOP-RULES.md §4), configurable per regime and
+    optionally per criteria set number."""
+
+    regime = models.ForeignKey("scoring.Regime", models.CASCADE, related_name="checklist",
+                               verbose_name=_("regime"))
+    code = models.CharField(_("code"), max_length=40)
+    title = models.CharField(_("title"), max_length=300)
+    order = models.PositiveSmallIntegerField(_("order"))
+    required = models.BooleanField(_("required"), default=True)
+    set_numbers = models.JSONField(
+        _("only for criteria sets"), default=list, blank=True,
+        help_text=_("Criteria set numbers the item applies to; empty = all."),
+    )
+    excluded_set_numbers = models.JSONField(
+        _("not for criteria sets"), default=list, blank=True,
+        help_text=_("Criteria set numbers the item does not apply to (e.g. no samples for "
+                    "tourism services, set 26)."),
+    )
+
+    class Meta:
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        ordering = ["regime", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["regime", "code"], name="unique_checklist_code"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def applies_to(self, set_no):
+        if self.set_numbers and set_no not in self.set_numbers:
+            return False
+        return set_no not in self.excluded_set_numbers
+
+
+class DocumentState(models.TextChoices):
+    MISSING = "missing", _("Missing")
+    SUBMITTED = "submitted", _("Submitted")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+
+
+class DossierDocument(models.Model):
+    """One checklist line of one dossier."""
+
+    dossier = models.ForeignKey(Dossier, models.CASCADE, related_name="documents",
+                                verbose_name=_("dossier"))
+    item = models.ForeignKey(ChecklistItem, models.PROTECT, related_name="+",
+                             verbose_name=_("checklist item"))
+    state = models.CharField(_("state"), max_length=10, choices=DocumentState.choices,
+                             default=DocumentState.MISSING)
+    reason = models.TextField(_("reason"), blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
+                                    blank=True, related_name="+",
+                                    verbose_name=_("reviewed by"))
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dossier document")
+        verbose_name_plural = _("dossier documents")
+        ordering = ["dossier", "item__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["dossier", "item"], name="unique_dossier_item"),
+        ]
+
+    def __str__(self):
+        return str(self.item)
+
+
+def upload_path(instance, filename):
+    """Stored names never come from the user: dossier folder + random name + checked
+    extension."""
+    return f"dossiers/{instance.dossier_id}/{instance.stored_name}"
+
+
+class DocumentFile(models.Model):
+    """An uploaded file of a dossier: a checklist document or a self-assessment evidence."""
+
+    dossier = models.ForeignKey(Dossier, models.CASCADE, related_name="files",
+                                verbose_name=_("dossier"))
+    document = models.ForeignKey(DossierDocument, models.CASCADE, null=True, blank=True,
+                                 related_name="files", verbose_name=_("checklist item"))
+    file = models.FileField(_("file"), upload_to=upload_path, max_length=300)
+    stored_name = models.CharField(max_length=80, editable=False)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT,
+                                    related_name="+", verbose_name=_("uploaded by"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("dossier file")
+        verbose_name_plural = _("dossier files")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class SelfAssessmentEntry(models.Model):
+    """The producer's self-assessment (Mẫu 02): the chosen option per criterion with its
+    evidence."""
+
+    dossier = models.ForeignKey(Dossier, models.CASCADE, related_name="self_assessment",
+                                verbose_name=_("dossier"))
+    criterion = models.ForeignKey("scoring.Criterion", models.PROTECT, related_name="+",
+                                  verbose_name=_("criterion"))
+    option = models.ForeignKey("scoring.Option", models.PROTECT, null=True, blank=True,
+                               related_name="+", verbose_name=_("option"))
+    evidence = models.ForeignKey(DocumentFile, models.SET_NULL, null=True, blank=True,
+                                 related_name="+", verbose_name=_("evidence"))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("self-assessment entry")
+        verbose_name_plural = _("self-assessment entries")
+        constraints = [
+            models.UniqueConstraint(fields=["dossier", "criterion"],
+                                    name="unique_self_assessment_criterion"),
+        ]
+
+    def __str__(self):
+        return f"{self.dossier_id} · {self.criterion_id} → {self.option_id}"
+
+
+class Transition(models.Model):
+    """The timeline of a dossier: every state change, with who, when and why."""
+
+    dossier = models.ForeignKey(Dossier, models.CASCADE, related_name="transitions",
+                                verbose_name=_("dossier"))
+    from_state = models.CharField(_("from"), max_length=20, choices=DossierState.choices,
+                                  blank=True)
+    to_state = models.CharField(_("to"), max_length=20, choices=DossierState.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
+                              blank=True, related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    reason = models.TextField(_("reason"), blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("transition")
+        verbose_name_plural = _("transitions")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.from_state or '∅'} → {self.to_state}"
+
+
+class AssessmentVerdict(models.TextChoices):
+    MET = "met", _("Meets the requirement")
+    NOT_MET = "not_met", _("Does not meet the requirement")
+
+
+class PreAssessment(models.Model):
+    """The commune report (Mẫu 03, 26/2026) on its four items, or the district acceptance
+    (148)."""
+
+    dossier = models.OneToOneField(Dossier, models.CASCADE, related_name="pre_assessment",
+                                   verbose_name=_("dossier"))
+    raw_materials = models.TextField(_("local raw materials"), blank=True)
+    raw_materials_verdict = models.CharField(max_length=10, choices=AssessmentVerdict.choices,
+                                             blank=True)
+    labour = models.TextField(_("local labour"), blank=True)
+    labour_verdict = models.CharField(max_length=10, choices=AssessmentVerdict.choices,
+                                      blank=True)
+    idea_origin = models.TextField(_("origin of the idea"), blank=True)
+    idea_origin_verdict = models.CharField(max_length=10, choices=AssessmentVerdict.choices,
+                                           blank=True)
+    local_identity = models.TextField(_("local identity"), blank=True)
+    local_identity_verdict = models.CharField(max_length=10,
+                                              choices=AssessmentVerdict.choices, blank=True)
+    conclusion = models.TextField(_("conclusion"), blank=True)
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT,
+                                    related_name="+", verbose_name=_("assessed by"))
+    assessed_at = models.DateTimeField(_("assessed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pre-assessment")
+        verbose_name_plural = _("pre-assessments")
+
+    def __str__(self):
+        return str(self.dossier)
+
+
+class PublicHoliday(models.Model):
+    """Days that are not working days (weekends are skipped anyway)."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        verbose_name = _("public holiday")
+        verbose_name_plural = _("public holidays")
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%d/%m/%Y} {self.name}"
+
+
+class RatingState(models.TextChoices):
+    VALID = "valid", _("Valid")
+    DUE = "due", _("Due for re-evaluation")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+    REPLACED = "replaced", _("Replaced")
+
+
+class Rating(models.Model):
+    """A recognised star rating of a product (valid 36 months from the decision)."""
+
+    product = models.ForeignKey(Product, models.PROTECT, related_name="ratings",
+                                verbose_name=_("product"))
+    regime = models.ForeignKey("scoring.Regime", models.PROTECT, related_name="+",
+                               verbose_name=_("regime"))
+    stars = models.PositiveSmallIntegerField(_("stars"))
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True,
+                                blank=True)
+    decision_number = models.CharField(_("decision number"), max_length=60)
+    decision_date = models.DateField(_("decision date"))
+    valid_until = models.DateField(_("valid until"))
+    state = models.CharField(_("state"), max_length=10, choices=RatingState.choices,
+                             default=RatingState.VALID)
+    source_dossier = models.ForeignKey(Dossier, models.PROTECT, null=True, blank=True,
+                                       related_name="+", verbose_name=_("dossier"))
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        ordering = ["-decision_date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(stars__gte=3) & Q(stars__lte=5),
+                                   name="rating_stars_3_to_5"),
+        ]
+
+    def __str__(self):
+        return f"{self.product} {self.stars}★ ({self.decision_number})"

@@ -1,0 +1,55 @@
+"""Scoping: every dossier-side model is visible through one ``visible_to(user)``.
+
+An officer sees what lies in the areas of their roles (a district officer: the district and
+its communes; a commune officer: the commune); department staff see their whole province,
+including the pre-2025 provinces it absorbed; an admin sees everything; anyone else sees
+nothing (views answer 404 on objects outside the queryset).
+"""
+
+from ocop.accounts.models import Role
+from ocop.accounts.queries import is_admin, visible_units
+
+from .models import DocumentFile, Dossier, DossierDocument, EvaluationRound, Producer, Product
+
+INTAKE_ROLES = (Role.LOCAL_OFFICER, Role.DEPARTMENT_STAFF)
+
+
+def _units(user):
+    return visible_units(user, *INTAKE_ROLES)
+
+
+def producers_visible_to(user):
+    if is_admin(user):
+        return Producer.objects.all()
+    return Producer.objects.filter(unit__in=_units(user))
+
+
+def products_visible_to(user):
+    if is_admin(user):
+        return Product.objects.all()
+    return Product.objects.filter(producer__unit__in=_units(user))
+
+
+def rounds_visible_to(user):
+    """Rounds of the user's areas, and the rounds of the larger areas that contain them
+    (a commune officer files into the province's round)."""
+    if is_admin(user):
+        return EvaluationRound.objects.all()
+    units = _units(user)
+    return EvaluationRound.objects.filter(unit__in=units) | EvaluationRound.objects.filter(
+        unit__in=units.values("province_id")) | EvaluationRound.objects.filter(
+        unit__in=units.values("parent_id"))
+
+
+def dossiers_visible_to(user):
+    if is_admin(user):
+        return Dossier.objects.all()
+    return Dossier.objects.filter(unit__in=_units(user))
+
+
+def documents_visible_to(user):
+    return DossierDocument.objects.filter(dossier__in=dossiers_visible_to(user))
+
+
+def files_visible_to(user):
+    return DocumentFile.objects.filter(dossier__in=dossiers_visible_to(user))

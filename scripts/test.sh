@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Lint, migration check and the test suite. Run through scripts/services.sh (make test does),
+# which exports DATABASE_URL / REDIS_URL. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PY=${OCOP_PYTHON:-.venv/bin/python}
+VENV_BIN=$(dirname "$PY")
+export DJANGO_SETTINGS_MODULE=ocop.settings
+
+: "${DATABASE_URL:?DATABASE_URL is not set: run through scripts/services.sh exec (make test)}"
+echo "==> Tests against DATABASE_URL=$DATABASE_URL REDIS_URL=${REDIS_URL:-}"
+
+echo "==> ruff check ."
+"$VENV_BIN/ruff" check .
+
+echo "==> manage.py makemigrations --check --dry-run"
+"$PY" manage.py makemigrations --check --dry-run
+
+echo "==> python -m pytest -p no:cacheprovider $*"
+rc=0
+"$PY" -m pytest -p no:cacheprovider -ra "$@" || rc=$?
+if [ "$rc" -eq 0 ]; then
+  echo "==> pytest passed"
+else
+  echo "==> pytest failed with exit code $rc (5 = no tests collected)" >&2
+fi
+exit "$rc"
