@@ -288,16 +288,34 @@ class CriteriaSet(models.Model):
         return self.scoresheets.exists()
 
 
-class Part(models.Model):
+class Corrected(models.Model):
+    """An element of a criteria-set tree that may carry a correction of the printed text
+    (``erratum``: the ERRATA.md ID, what was printed and what is used) or a warning that its
+    printed numbers do not add up (unresolved sets only)."""
+
+    erratum = models.TextField(_("erratum"), blank=True)
+    data_warning = models.TextField(_("data warning"), blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Annotated(Corrected):
+    """A tree element that may also carry requirement/note rows printed on the sheet."""
+
+    notes = models.JSONField(_("notes"), default=list, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Part(Annotated):
     criteria_set = models.ForeignKey(CriteriaSet, models.CASCADE, related_name="parts",
                                      verbose_name=_("criteria set"))
     code = models.CharField(_("code"), max_length=2)
     title = models.CharField(_("title"), max_length=300)
     max = models.DecimalField(_("maximum"), **POINTS, null=True, blank=True)
     order = models.PositiveSmallIntegerField(_("order"))
-    notes = models.JSONField(_("notes"), default=list, blank=True)
-    erratum = models.TextField(_("erratum"), blank=True)
-    data_warning = models.TextField(_("data warning"), blank=True)
 
     class Meta:
         verbose_name = _("part")
@@ -311,7 +329,7 @@ class Part(models.Model):
         return self.title
 
 
-class Section(models.Model):
+class Section(Annotated):
     criteria_set = models.ForeignKey(CriteriaSet, models.CASCADE, related_name="sections",
                                      verbose_name=_("criteria set"))
     part = models.ForeignKey(Part, models.CASCADE, related_name="sections",
@@ -320,9 +338,6 @@ class Section(models.Model):
     title = models.TextField(_("title"))
     max = models.DecimalField(_("maximum"), **POINTS, null=True, blank=True)
     order = models.PositiveSmallIntegerField(_("order"))
-    notes = models.JSONField(_("notes"), default=list, blank=True)
-    erratum = models.TextField(_("erratum"), blank=True)
-    data_warning = models.TextField(_("data warning"), blank=True)
 
     class Meta:
         verbose_name = _("section")
@@ -337,7 +352,7 @@ class Section(models.Model):
         return f"{self.code}. {self.title}"
 
 
-class CriterionGroup(models.Model):
+class CriterionGroup(Annotated):
     """A heading row with its own maximum over sub-criteria (tea/coffee sets, e.g. 6.1)."""
 
     criteria_set = models.ForeignKey(CriteriaSet, models.CASCADE,
@@ -349,9 +364,6 @@ class CriterionGroup(models.Model):
     title = models.TextField(_("title"))
     max = models.DecimalField(_("maximum"), **POINTS, null=True, blank=True)
     order = models.PositiveSmallIntegerField(_("order"))
-    notes = models.JSONField(_("notes"), default=list, blank=True)
-    erratum = models.TextField(_("erratum"), blank=True)
-    data_warning = models.TextField(_("data warning"), blank=True)
 
     class Meta:
         verbose_name = _("criterion group")
@@ -366,7 +378,7 @@ class CriterionGroup(models.Model):
         return f"{self.code} {self.title}"
 
 
-class Criterion(models.Model):
+class Criterion(Annotated):
     criteria_set = models.ForeignKey(CriteriaSet, models.CASCADE, related_name="criteria",
                                      verbose_name=_("criteria set"))
     section = models.ForeignKey(Section, models.CASCADE, related_name="criteria",
@@ -392,9 +404,6 @@ class Criterion(models.Model):
         help_text=_("The section is scored directly; the criterion stands for the section."),
     )
     cases = models.JSONField(_("cases"), default=list, blank=True)
-    notes = models.JSONField(_("notes"), default=list, blank=True)
-    erratum = models.TextField(_("erratum"), blank=True)
-    data_warning = models.TextField(_("data warning"), blank=True)
 
     class Meta:
         verbose_name = _("criterion")
@@ -416,7 +425,7 @@ class Criterion(models.Model):
         return f"{self.position} ({self.code}) {self.title[:60]}"
 
 
-class Option(models.Model):
+class Option(Corrected):
     criteria_set = models.ForeignKey(CriteriaSet, models.CASCADE, related_name="options",
                                      verbose_name=_("criteria set"))
     criterion = models.ForeignKey(Criterion, models.CASCADE, related_name="options",
@@ -432,8 +441,6 @@ class Option(models.Model):
     min_star = models.PositiveSmallIntegerField(_("minimum star"), null=True, blank=True)
     case = models.CharField(_("case"), max_length=10, blank=True,
                             help_text=_("Code of the criterion case this option belongs to."))
-    erratum = models.TextField(_("erratum"), blank=True)
-    data_warning = models.TextField(_("data warning"), blank=True)
 
     class Meta:
         verbose_name = _("option")

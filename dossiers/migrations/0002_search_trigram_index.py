@@ -4,22 +4,18 @@ pg_trgm GIN index serves ``LIKE '%…%'`` on it. SQLite scans (the portable fall
 
 from django.db import migrations
 
+from ocop.migration_ops import postgresql_only
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm", params=None)
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS unaccent", params=None)
-    schema_editor.execute(
-        "CREATE INDEX IF NOT EXISTS dossier_search_trgm ON dossiers_dossier "
-        "USING gin (search_text gin_trgm_ops)", params=None)
+CREATE = """
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE EXTENSION IF NOT EXISTS unaccent;
+CREATE INDEX IF NOT EXISTS dossier_search_trgm ON dossiers_dossier
+    USING gin (search_text gin_trgm_ops);
+"""
 
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP INDEX IF EXISTS dossier_search_trgm", params=None)
+DROP = "DROP INDEX IF EXISTS dossier_search_trgm;"
 
 
 class Migration(migrations.Migration):
     dependencies = [("dossiers", "0001_initial")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgresql_only(CREATE, DROP)]

@@ -4,6 +4,8 @@ Django has no composite ForeignKey). The services check the same on every databa
 
 from django.db import migrations
 
+from ocop.migration_ops import postgresql_only
+
 CREATE = """
 ALTER TABLE scoring_scoreentry
     ADD CONSTRAINT scoreentry_sheet_same_set
@@ -26,16 +28,6 @@ ALTER TABLE scoring_scoreentry DROP CONSTRAINT IF EXISTS scoreentry_sheet_same_s
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("scoring", "0003_scoreentry_scoresheet_and_more")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgresql_only(CREATE, DROP)]
