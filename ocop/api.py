@@ -1,6 +1,8 @@
 """The API base: pagination, error bodies, token login and ``/me``."""
 
 from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -16,6 +18,10 @@ from ocop.accounts.queries import role_units
 
 def exception_handler(exc, context):
     """Every error body has the same shape: ``{"error": {"code", "message", "fields"}}``."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(_("Not found."))
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

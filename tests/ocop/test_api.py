@@ -99,3 +99,12 @@ def test_docs_are_served_from_local_static_files(client, db):
     assert "swagger-ui" in html
     assert "/static/drf_spectacular_sidecar/" in html
     assert "cdn." not in html and "unpkg" not in html
+
+
+def test_unknown_object_gets_not_found_error_body(api, demo):
+    from ocop.accounts.models import User
+
+    api.force_authenticate(User.objects.get(username="canbo.ninhkieu"))
+    response = api.get("/api/v1/criteria-sets/999999/", HTTP_ACCEPT_LANGUAGE="vi")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
