@@ -259,6 +259,9 @@ if not DEBUG:
 
 # --- Uploads ---------------------------------------------------------------------------------
 OCOP_UPLOAD_MAX_BYTES = int(env("OCOP_UPLOAD_MAX_MB", "50")) * 1024 * 1024
+#: Dotted path of a callable ``(uploaded_file) -> None`` that raises to refuse a file
+#: (virus scanner hook, e.g. a ClamAV client); empty = no scanning.
+OCOP_UPLOAD_SCANNER = env("OCOP_UPLOAD_SCANNER") or None
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,272 @@
+"""Who may do what to a dossier, and when: two tables and the predicates built on them.
+
+``STATE_MACHINE`` — action → (states it may start from, state it leads to). ``None`` as the
+target marks an action that changes the dossier's content without moving it.
+
+``ACTION_ROLES`` — action → {role: scope}. The scope says whose area must cover what:
+
+* ``AREA``: the dossier's unit (where the producer is) — or, for producers and products,
+  their unit — lies inside the area of the user's assignment with that role;
+* ``ROUND``: the round's unit lies inside it (the user belongs to the level that runs the
+  round's council: a district officer for a 148 district round, department staff for a
+  provincial round; a commune officer cannot start the provincial evaluation);
+* ``AGENDA``: the user is the chair or secretary of a council one of whose sessions has the
+  dossier on its agenda (the council's session close records the result).
+
+An administrator (``is_admin``) may do every action everywhere; the state machine still
+applies. Services raise ``DossierError`` from :func:`check`; views and the API show the
+buttons of :func:`available_actions`.
+"""
+
+from typing import NamedTuple
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ocop.accounts.models import Role
+from ocop.accounts.queries import is_admin, role_units
+from ocop.regions.models import AdministrativeUnit
+from scoring.models import ProcessKind
+
+from .models import CLOSED_STATES
+from .models import DossierState as S
+
+# --- the state machine -----------------------------------------------------------------------
+
+#: The officer (on behalf of the producer) edits the dossier's content only here.
+EDITABLE_STATES = (S.DRAFT, S.RETURNED)
+#: The intake level checks the dossier (verify/reject lines, return or accept).
+UNDER_REVIEW_STATES = (S.SUBMITTED, S.RESUBMITTED)
+#: Samples may be recorded until the evaluation starts.
+BEFORE_EVALUATION_STATES = (S.DRAFT, S.SUBMITTED, S.RETURNED, S.RESUBMITTED, S.ACCEPTED,
+                            S.PRE_ASSESSED)
+OPEN_STATES = tuple(state for state in S if state not in CLOSED_STATES)
+
+STATE_MACHINE = {
+    # content (no state change)
+    "update_registration": (EDITABLE_STATES, None),
+    "record_samples": (BEFORE_EVALUATION_STATES, None),
+    "upload_file": (EDITABLE_STATES, None),
+    "remove_file": (EDITABLE_STATES, None),
+    "set_self_assessment": (EDITABLE_STATES, None),
+    "review_document": (UNDER_REVIEW_STATES, None),
+    # workflow
+    "submit": ((S.DRAFT,), S.SUBMITTED),
+    "return_for_completion": (UNDER_REVIEW_STATES, S.RETURNED),
+    "resubmit": ((S.RETURNED,), S.RESUBMITTED),
+    "accept": (UNDER_REVIEW_STATES, S.ACCEPTED),
+    "record_pre_assessment": ((S.ACCEPTED,), S.PRE_ASSESSED),
+    # From ``accepted`` only when the regime has no commune pre-assessment level (148);
+    # under 1489 / 26/2026 the commune's Mẫu 03 report comes first (see ``_guard``).
+    "start_evaluation": ((S.ACCEPTED, S.PRE_ASSESSED), S.IN_EVALUATION),
+    # Then, in the same call, result_recorded → the outcome's state (OUTCOME_STATES).
+    "record_result": ((S.IN_EVALUATION,), S.RESULT_RECORDED),
+    "withdraw": (OPEN_STATES, S.WITHDRAWN),
+}
+
+#: ``record_result(outcome=…)`` → the state the dossier ends in at this level.
+OUTCOME_STATES = {
+    "forward": S.FORWARDED,
+    "recognise": S.RECOGNISED,
+    "not_recognise": S.NOT_RECOGNISED,
+}
+
+WORKFLOW_ACTIONS = tuple(action for action, (_from, to) in STATE_MACHINE.items()
+                         if to is not None)
+
+# --- who ---------------------------------------------------------------------------------------
+
+AREA = "area"
+ROUND = "round"
+AGENDA = "agenda"
+
+OFFICER = Role.LOCAL_OFFICER
+STAFF = Role.DEPARTMENT_STAFF
+#: Not a role assignment: the chair or secretary of a council (see ``AGENDA``).
+COUNCIL_SECRETARIAT = "council_secretariat"
+
+ACTION_ROLES = {
+    # producers and products (scope: the producer's unit)
+    "create_producer": {OFFICER: AREA, STAFF: AREA},
+    "update_producer": {OFFICER: AREA, STAFF: AREA},
+    "create_product": {OFFICER: AREA, STAFF: AREA},
+    "update_product": {OFFICER: AREA, STAFF: AREA},
+    "create_dossier": {OFFICER: AREA, STAFF: AREA},
+    # dossier content
+    "update_registration": {OFFICER: AREA, STAFF: AREA},
+    "record_samples": {OFFICER: AREA, STAFF: AREA},
+    "upload_file": {OFFICER: AREA, STAFF: AREA},
+    "remove_file": {OFFICER: AREA, STAFF: AREA},
+    "set_self_assessment": {OFFICER: AREA, STAFF: AREA},
+    "review_document": {OFFICER: AREA, STAFF: AREA},
+    # intake workflow: the local officer on behalf of the producer; the provincial OCOP
+    # office (department staff) may do the same in its province
+    "submit": {OFFICER: AREA, STAFF: AREA},
+    "return_for_completion": {OFFICER: AREA, STAFF: AREA},
+    "resubmit": {OFFICER: AREA, STAFF: AREA},
+    "accept": {OFFICER: AREA, STAFF: AREA},
+    "record_pre_assessment": {OFFICER: AREA, STAFF: AREA},
+    "withdraw": {OFFICER: AREA, STAFF: AREA},
+    # evaluation: the level that runs the round's council
+    "start_evaluation": {OFFICER: ROUND, STAFF: ROUND},
+    "record_result": {OFFICER: ROUND, STAFF: ROUND, COUNCIL_SECRETARIAT: AGENDA},
+}
+
+ACTION_LABELS = {
+    "create_producer": gettext_lazy("register a producer"),
+    "update_producer": gettext_lazy("change a producer"),
+    "create_product": gettext_lazy("register a product"),
+    "update_product": gettext_lazy("change a product"),
+    "create_dossier": gettext_lazy("create a dossier"),
+    "update_registration": gettext_lazy("change the registration form"),
+    "record_samples": gettext_lazy("record the product samples"),
+    "upload_file": gettext_lazy("upload a file"),
+    "remove_file": gettext_lazy("remove a file"),
+    "set_self_assessment": gettext_lazy("fill in the self-assessment"),
+    "review_document": gettext_lazy("check a document"),
+    "submit": gettext_lazy("submit the dossier"),
+    "return_for_completion": gettext_lazy("return the dossier for completion"),
+    "resubmit": gettext_lazy("resubmit the dossier"),
+    "accept": gettext_lazy("accept the dossier"),
+    "record_pre_assessment": gettext_lazy("record the pre-assessment"),
+    "start_evaluation": gettext_lazy("start the evaluation"),
+    "record_result": gettext_lazy("record the evaluation result"),
+    "withdraw": gettext_lazy("withdraw the dossier"),
+}
+
+
+class Refusal(NamedTuple):
+    code: str
+    message: str
+
+
+# --- predicates --------------------------------------------------------------------------------
+
+
+def has_pre_assessment(regime):
+    """True when the regime's first level is a (commune) pre-assessment (1489, 26/2026)."""
+    cached = getattr(regime, "_first_level_kind", None)
+    if cached is None:
+        cached = regime.levels.order_by("order").values_list("kind", flat=True).first() or ""
+        regime._first_level_kind = cached
+    return cached == ProcessKind.PRE_ASSESSMENT
+
+
+def _unit_in_area(user, role, unit_id, cache):
+    key = (role, unit_id)
+    if key not in cache:
+        units = role_units(user, role)
+        cache[key] = bool(units) and AdministrativeUnit.objects.within(units).filter(
+            pk=unit_id).exists()
+    return cache[key]
+
+
+def _on_council_agenda(user, dossier):
+    from councils.models import AgendaItem, MemberRole
+
+    return AgendaItem.objects.filter(
+        dossier=dossier,
+        session__council__members__user=user,
+        session__council__members__role__in=(MemberRole.CHAIR, MemberRole.SECRETARY),
+    ).exists()
+
+
+def _role_refusal(user, action, *, dossier=None, unit_id=None, cache=None):
+    """Refusal for the user's role/area, or None. ``dossier`` for dossier actions,
+    ``unit_id`` for producer/product actions."""
+    if not user.is_authenticated:
+        return Refusal("role", _("Please sign in."))
+    if is_admin(user):
+        return None
+    cache = {} if cache is None else cache
+    has_role = False
+    for role, scope in ACTION_ROLES[action].items():
+        if scope == AGENDA:
+            if dossier is not None and _on_council_agenda(user, dossier):
+                return None
+            continue
+        if not role_units(user, role):
+            continue
+        has_role = True
+        if scope == ROUND:
+            target = dossier.round.unit_id
+        else:
+            target = dossier.unit_id if dossier is not None else unit_id
+        if _unit_in_area(user, role, target, cache):
+            return None
+    label = ACTION_LABELS[action]
+    if not has_role:
+        return Refusal("role", _("Your role does not allow you to %(action)s.")
+                       % {"action": label})
+    if dossier is not None:
+        return Refusal("area", _("This dossier is outside your area; you cannot %(action)s.")
+                       % {"action": label})
+    return Refusal("area", _("This administrative unit is outside your area; you cannot "
+                             "%(action)s.") % {"action": label})
+
+
+def _guard(action, dossier):
+    """Preconditions of the state machine beyond the from-states."""
+    if (action == "start_evaluation" and dossier.state == S.ACCEPTED
+            and has_pre_assessment(dossier.round.regime)):
+        return Refusal("pre_assessment_required",
+                       _("The commune pre-assessment (Form 03) must be recorded before the "
+                         "evaluation starts."))
+    return None
+
+
+def state_refusal(action, dossier):
+    from_states, _to = STATE_MACHINE[action]
+    if dossier.state not in from_states:
+        if action in ("submit", "resubmit") and dossier.state in (S.SUBMITTED,
+                                                                  S.RESUBMITTED):
+            return Refusal("already_submitted",
+                           _("This dossier has already been submitted; it was not submitted "
+                             "again."))
+        return Refusal("state", _("You cannot %(action)s while the dossier is “%(state)s”.")
+                       % {"action": ACTION_LABELS[action],
+                          "state": S(dossier.state).label})
+    return _guard(action, dossier)
+
+
+def check(user, action, dossier, *, cache=None):
+    """Why ``user`` may not do ``action`` on ``dossier`` now (a :class:`Refusal`), or None.
+    Role and area are checked first, so someone else's dossier reveals nothing of its
+    state."""
+    return (_role_refusal(user, action, dossier=dossier, cache=cache)
+            or state_refusal(action, dossier))
+
+
+def check_access(user, action, dossier):
+    """Role and area only (no state): for calls that change nothing."""
+    return _role_refusal(user, action, dossier=dossier)
+
+
+def check_unit(user, action, unit):
+    """For actions on producers/products: may ``user`` act on ``unit``?"""
+    return _role_refusal(user, action, unit_id=unit.pk if unit is not None else None)
+
+
+def check_role(user, action):
+    """Refusal when the user has none of the action's roles (area not considered yet)."""
+    if not user.is_authenticated:
+        return Refusal("role", _("Please sign in."))
+    if is_admin(user) or any(role_units(user, role) for role, scope in
+                             ACTION_ROLES[action].items() if scope != AGENDA):
+        return None
+    return Refusal("role", _("Your role does not allow you to %(action)s.")
+                   % {"action": ACTION_LABELS[action]})
+
+
+def can(user, action, dossier):
+    return check(user, action, dossier) is None
+
+
+def available_actions(user, dossier):
+    """The actions (keys of ``STATE_MACHINE``, in its order) the user may do now."""
+    cache = {}
+    return [
+        action for action in STATE_MACHINE
+        if state_refusal(action, dossier) is None
+        and _role_refusal(user, action, dossier=dossier, cache=cache) is None
+    ]

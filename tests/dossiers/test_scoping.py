@@ -1,0 +1,112 @@
+"""Scoping: who sees which dossiers (``dossiers_visible_to``) and which rounds a user may
+file into — the owner, a colleague of the province, an outsider whose own data exists."""
+
+import pytest
+
+from dossiers import services
+from dossiers.queries import (
+    dossiers_visible_to,
+    files_visible_to,
+    producers_visible_to,
+    rounds_visible_to,
+)
+from ocop.accounts.models import Role
+from tests import factories
+from tests.dossiers import current_communes, new_dossier, upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(cantho, criteria, make_user, settings, tmp_path):
+    """A dossier in Ninh Kiều, one in Phong Điền, one in each of two current communes —
+    all created before anyone looks."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    communes = list(current_communes(cantho)[:2])
+    users = {
+        "nk": make_user("canbo.nk", Role.LOCAL_OFFICER, cantho["ninhkieu"]),
+        "pd": make_user("canbo.pd", Role.LOCAL_OFFICER, cantho["phongdien"]),
+        "xa": make_user("canbo.xa", Role.LOCAL_OFFICER, communes[0]),
+        "xa2": make_user("canbo.xa2", Role.LOCAL_OFFICER, communes[1]),
+        "staff": make_user("so.nn", Role.DEPARTMENT_STAFF, cantho["province"]),
+        "admin": make_user("quantri", Role.ADMIN, cantho["province"]),
+        "nobody": make_user("khach"),
+    }
+    rounds = {
+        "nk": factories.evaluation_round(cantho["ninhkieu"], "148", "district"),
+        "pd": factories.evaluation_round(cantho["phongdien"], "148", "district"),
+        "26": factories.evaluation_round(cantho["province"], "26/2026", "province"),
+    }
+    dossiers = {
+        "nk": new_dossier(users["nk"], rounds["nk"], cantho["ninhkieu"]),
+        "pd": new_dossier(users["pd"], rounds["pd"], cantho["phongdien"]),
+        "xa": new_dossier(users["xa"], rounds["26"], communes[0]),
+        "xa2": new_dossier(users["xa2"], rounds["26"], communes[1]),
+    }
+    services.upload_file(users["pd"], dossiers["pd"], upload("bi-mat.pdf"))
+    return {"users": users, "rounds": rounds, "dossiers": dossiers, "communes": communes}
+
+
+def visible(world, who):
+    pks = set(dossiers_visible_to(world["users"][who]).values_list("pk", flat=True))
+    return {key for key, dossier in world["dossiers"].items() if dossier.pk in pks}
+
+
+@pytest.mark.parametrize(("who", "expected"), [
+    ("nk", {"nk"}),
+    ("pd", {"pd"}),
+    ("xa", {"xa"}),
+    ("xa2", {"xa2"}),
+    ("staff", {"nk", "pd", "xa", "xa2"}),
+    ("admin", {"nk", "pd", "xa", "xa2"}),
+    ("nobody", set()),
+])
+def test_dossiers_visible_to_user_of_area(world, who, expected):
+    assert visible(world, who) == expected
+
+
+def test_files_and_producers_of_another_district_do_not_leak(world):
+    nk = world["users"]["nk"]
+
+    assert not files_visible_to(nk).exists()
+    assert files_visible_to(world["users"]["pd"]).count() == 1
+    assert world["dossiers"]["pd"].product.producer not in producers_visible_to(nk)
+
+
+def test_rounds_visible_to_a_commune_officer_include_the_provinces(world):
+    rounds = set(rounds_visible_to(world["users"]["xa"]))
+
+    assert world["rounds"]["26"] in rounds
+    assert world["rounds"]["nk"] not in rounds and world["rounds"]["pd"] not in rounds
+
+
+def test_available_actions_are_empty_outside_the_area(world):
+    nk_dossier = world["dossiers"]["nk"]
+
+    assert services.available_actions(world["users"]["pd"], nk_dossier) == []
+    assert services.available_actions(world["users"]["xa"], nk_dossier) == []
+    assert services.available_actions(world["users"]["nobody"], nk_dossier) == []
+    assert "submit" in services.available_actions(world["users"]["staff"], nk_dossier)
+    assert "submit" in services.available_actions(world["users"]["admin"], nk_dossier)
+
+
+def test_department_staff_may_file_into_a_district_round_of_the_province(world, cantho):
+    staff = world["users"]["staff"]
+
+    dossier = new_dossier(staff, world["rounds"]["pd"], cantho["phongdien"])
+
+    assert dossier in dossiers_visible_to(world["users"]["pd"])
+    assert dossier not in dossiers_visible_to(world["users"]["nk"])
+
+
+def test_commune_officer_cannot_file_a_producer_of_another_commune(world):
+    xa = world["users"]["xa"]
+    foreign_product = world["dossiers"]["xa2"].product
+    foreign_product.dossiers.update(state="withdrawn")
+
+    with pytest.raises(services.DossierError) as refused:
+        services.create_dossier(xa, round=world["rounds"]["26"], product=foreign_product)
+
+    assert refused.value.code == "area"
+    assert foreign_product.dossiers.count() == 1
