@@ -28,7 +28,7 @@ def exception_handler(exc, context):
     data = response.data
     fields = None
     if isinstance(exc, exceptions.ValidationError):
-        code = "invalid"
+        code = getattr(exc, "error_code", None) or "invalid"
         message = _("The data sent is not valid.")
         if isinstance(data, dict):
             non_field = data.pop("non_field_errors", None)

@@ -9,6 +9,8 @@ from ocop.web import views as web
 api_v1 = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),
     path("me/", api.MeView.as_view(), name="api-me"),
+    path("", include("scoring.api")),  # regimes/, criteria-sets/ (scoring.api.router)
+    path("", include("dossiers.api")),  # producers/, products/, rounds/, dossiers/
 ]
 
 urlpatterns = [
@@ -23,6 +25,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("documents/", include("ocop.documents.urls")),
+    path("criteria/", include("scoring.urls")),
+    path("dossiers/", include("dossiers.urls")),
 ]
 
 handler404 = "ocop.web.views.page_not_found"

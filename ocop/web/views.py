@@ -20,12 +20,17 @@ class LoginView(auth_views.LoginView):
 @login_required
 def home(request):
     """One home page, with a panel for each role the user holds."""
+    from dossiers.home import dossier_counts, open_rounds
+
     user = request.user
     context = {
         "department_units": role_units(user, Role.DEPARTMENT_STAFF),
         "officer_units": role_units(user, Role.LOCAL_OFFICER),
         "show_admin": is_admin(user),
     }
+    if context["department_units"] or context["officer_units"]:
+        context["counts"] = dossier_counts(user)
+        context["rounds"] = open_rounds(user)
     return render(request, "web/home.html", context)
 
 

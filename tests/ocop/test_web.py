@@ -124,3 +124,26 @@ def test_healthz_with_redis_down_says_so_and_pages_still_work(client, demo):
     assert response.json() == {"status": "degraded", "database": "ok", "redis": "down"}
     html = login(client, "canbo.ninhkieu").content.decode()
     assert 'id="panel-officer"' in html
+
+
+def test_home_counts_only_the_officers_own_dossiers(client, cantho, criteria, make_user):
+    import datetime
+
+    from ocop.accounts.models import Role
+    from tests import factories
+
+    officer = make_user("o.nk", Role.LOCAL_OFFICER, cantho["ninhkieu"])
+    own = factories.evaluation_round(cantho["ninhkieu"])
+    other = factories.evaluation_round(cantho["phongdien"])
+    factories.dossier(own, state="submitted")
+    factories.dossier(own, state="submitted", due_date=datetime.date(2020, 1, 2))
+    factories.dossier(other, state="submitted")
+    factories.dossier(other, state="returned")
+    client.force_login(officer)
+    html = client.get("/").content.decode()
+    assert 'href="/dossiers/?state=submitted"' in html
+    assert "2 đã nộp" in html or "2 submitted" in html
+    assert "?state=returned" not in html  # Phong Điền's returned dossier is not counted
+    assert 'href="/dossiers/?overdue=1"' in html
+    assert f'href="/dossiers/?round={own.pk}"' in html
+    assert f'href="/dossiers/?round={other.pk}"' not in html

@@ -1,0 +1,425 @@
+"""Forms of the officer pages. They check the shape of the input (required fields, numbers,
+dates) with Django's translated messages; every rule about what may happen to a dossier
+stays in ``dossiers.services`` — its :class:`DossierError` is shown on the form
+(:func:`show_service_error`).
+
+The Mẫu 01 registration data is a short, fixed set of fields stored in
+``Dossier.registration`` (JSON); :data:`REGISTRATION_FIELDS` lists the keys.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Case, IntegerField, Value, When
+from django.template.defaultfilters import floatformat
+from django.utils.translation import gettext_lazy as _
+
+from ocop.accounts.queries import role_units, visible_units
+from ocop.regions.models import AdministrativeUnit, Level
+from scoring.models import CriteriaSet
+
+from .models import (
+    AssessmentVerdict,
+    DocumentState,
+    DossierState,
+    Producer,
+    RegistrationType,
+)
+from .queries import INTAKE_ROLES, producers_visible_to, products_visible_to, rounds_visible_to
+from .validators import normalise_registration_no
+
+#: Dates are typed the Vietnamese way (31/12/2026) where the browser has no date picker; a
+#: date picker sends ISO dates.
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y"]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def show_service_error(request, form, error):
+    """Put a :class:`dossiers.services.DossierError` on ``form``: next to the fields it
+    names (``.fields``), at the top of the form for fields the form does not have, and as a
+    message when it names no field. The user's input stays in the bound form."""
+    fields = getattr(error, "fields", None) or {}
+    if form is None or not fields:
+        messages.error(request, getattr(error, "message", None) or str(error))
+        return
+    for name, errors in fields.items():
+        if isinstance(errors, str):
+            errors = [errors]
+        key = (name or "").removeprefix("registration.")
+        target = key if key in form.fields else None
+        for message in errors:
+            form.add_error(target, message)
+
+
+# --- producer, product ----------------------------------------------------------------------
+
+
+def _unit_choices(user):
+    """The areas the user files for: provinces first, then districts, then communes."""
+    rank = Case(When(level=Level.PROVINCE, then=Value(0)),
+                When(level=Level.DISTRICT, then=Value(1)),
+                default=Value(2), output_field=IntegerField())
+    return visible_units(user, *INTAKE_ROLES).order_by(rank, "name")
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name if obj.valid_to is None else _("%(name)s (before 2025)") % {
+            "name": obj.name}
+
+
+class ProducerForm(forms.ModelForm):
+    unit = UnitChoiceField(queryset=AdministrativeUnit.objects.none(),
+                           label=_("administrative unit"))
+
+    class Meta:
+        model = Producer
+        fields = ["type", "name", "registration_no", "representative_name",
+                  "representative_gender", "representative_ethnicity", "address", "unit",
+                  "phone", "email"]
+        widgets = {"address": forms.TextInput(attrs={"size": 60})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = _unit_choices(user)
+        mine = role_units(user, *INTAKE_ROLES)
+        if len(mine) == 1 and not self.is_bound:
+            self.initial.setdefault("unit", mine[0].pk)
+
+    def clean_registration_no(self):
+        # Forgiving: "1801 234.567" is "1801234567".
+        return normalise_registration_no(self.cleaned_data["registration_no"])
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+
+class ProducerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.registration_no})"
+
+
+class CriteriaSetChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.regime.slug} · {obj.set_no:02d} {obj.name}"
+
+
+def _criteria_sets():
+    return CriteriaSet.objects.published().select_related("regime").order_by(
+        "-regime__effective_from", "set_no")
+
+
+class ProductForm(forms.Form):
+    producer = ProducerChoiceField(queryset=Producer.objects.none(), label=_("producer"))
+    name = forms.CharField(label=_("product name"), max_length=255)
+    criteria_set = CriteriaSetChoiceField(
+        queryset=CriteriaSet.objects.none(), label=_("criteria set"),
+        help_text=_("The criteria set (product group) the product is scored with."))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["producer"].queryset = producers_visible_to(user).order_by("name")
+        self.fields["criteria_set"].queryset = _criteria_sets()
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+
+# --- dossier (Mẫu 01) ------------------------------------------------------------------------
+
+
+class RegistrationForm(forms.Form):
+    """The Mẫu 01 data kept in ``Dossier.registration``."""
+
+    production_address = forms.CharField(
+        label=_("production address"), max_length=300,
+        help_text=_("Where the product is made (village, commune, district)."))
+    product_description = forms.CharField(
+        label=_("product description"), required=False, max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Main ingredients, packaging, shelf life."))
+    raw_materials = forms.CharField(
+        label=_("raw materials and their origin"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}))
+    annual_capacity = forms.CharField(
+        label=_("production capacity per year"), required=False, max_length=200,
+        help_text=_("For example: 20 tonnes/year, 5,000 bottles/year."))
+    workers = forms.IntegerField(label=_("number of workers"), required=False, min_value=0,
+                                 max_value=100000)
+    markets = forms.CharField(
+        label=_("markets"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Where the product is sold: province, other provinces, export."))
+    expected_stars = forms.TypedChoiceField(
+        label=_("star rating sought"), required=False, coerce=int, empty_value=None,
+        choices=[("", "—"), (3, "3★"), (4, "4★"), (5, "5★")])
+
+    def registration(self):
+        """The cleaned Mẫu 01 data as JSON-ready values (empty answers left out)."""
+        data = {}
+        for name in REGISTRATION_FIELDS:
+            value = self.cleaned_data.get(name)
+            if isinstance(value, str):
+                value = value.strip()
+            if value not in (None, ""):
+                data[name] = value
+        return data
+
+
+#: The keys of ``Dossier.registration`` the form writes, in display order.
+REGISTRATION_FIELDS = list(RegistrationForm.base_fields)
+
+
+class RoundChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj} · {obj.regime.slug}"
+
+
+class ProductChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} — {obj.producer.name}"
+
+
+class RatingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return _("%(product)s: %(stars)s★, decision %(number)s of %(date)s") % {
+            "product": obj.product.name, "stars": obj.stars, "number": obj.decision_number,
+            "date": obj.decision_date.strftime("%d/%m/%Y")}
+
+
+class DossierCreateForm(RegistrationForm):
+    round = RoundChoiceField(queryset=None, label=_("evaluation round"))
+    product = ProductChoiceField(queryset=None, label=_("product"))
+    registration_type = forms.ChoiceField(label=_("registration type"),
+                                          choices=RegistrationType.choices,
+                                          initial=RegistrationType.FIRST)
+    current_rating = RatingChoiceField(
+        queryset=None, label=_("current rating"), required=False,
+        help_text=_("For an upgrade or a re-evaluation: the rating it builds on."))
+
+    field_order = ["round", "product", "registration_type", "current_rating"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import Rating
+
+        products = products_visible_to(user)
+        self.fields["round"].queryset = (rounds_visible_to(user).filter(is_open=True)
+                                         .select_related("unit", "regime"))
+        self.fields["product"].queryset = products.select_related("producer").order_by(
+            "name")
+        self.fields["current_rating"].queryset = (
+            Rating.objects.filter(product__in=products).select_related("product")
+            .order_by("-decision_date"))
+
+
+# --- files, samples, self-assessment -----------------------------------------------------------
+
+
+class UploadForm(forms.Form):
+    """One file for one checklist line; each line has its own small form (prefix
+    ``doc<id>``) so that a refused file touches nothing else."""
+
+    file = forms.FileField(label=_("file"))
+
+
+class SamplesForm(forms.Form):
+    samples_count = forms.IntegerField(label=_("samples received"), min_value=0,
+                                       max_value=1000)
+    samples_received_on = forms.DateField(label=_("samples received on"),
+                                          input_formats=DATE_INPUT_FORMATS,
+                                          widget=DateInput())
+
+
+class SelfAssessmentForm(forms.Form):
+    """Mẫu 02: per criterion an option (radio buttons), a note and an evidence file.
+
+    Fields are ``c<criterion id>``, ``note<id>`` and ``evidence<id>``; all optional so that
+    a half-finished report can be saved and completed later.
+    """
+
+    def __init__(self, *args, tree, entries, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = []
+        for part in tree["parts"]:
+            for section in part["sections"]:
+                for criterion in section["criteria"]:
+                    self._add(criterion, entries.get(criterion["id"]))
+
+    def _add(self, criterion, entry):
+        cid = criterion["id"]
+        choices = []
+        for option in criterion["options"]:
+            points = option["points_raw"] or (
+                "" if option["points"] is None else floatformat(option["points"], -2))
+            label = option["label"]
+            if points:
+                label = _("%(label)s (%(points)s points)") % {"label": label,
+                                                               "points": points}
+            choices.append((str(option["id"]), label))
+        self.fields[f"c{cid}"] = forms.ChoiceField(
+            label=criterion["title"], choices=choices, required=False,
+            widget=forms.RadioSelect,
+            initial=str(entry.option_id) if entry and entry.option_id else None)
+        self.fields[f"note{cid}"] = forms.CharField(
+            label=_("note"), required=False, max_length=2000,
+            initial=entry.note if entry else "")
+        self.fields[f"evidence{cid}"] = forms.FileField(label=_("evidence"), required=False)
+        self.criteria.append(cid)
+
+    def changes(self, entries):
+        """``[(criterion id, option id or None, note, uploaded file or None)]`` for the
+        criteria whose answer differs from ``entries`` or that carry a new file."""
+        changed = []
+        for cid in self.criteria:
+            option = self.cleaned_data.get(f"c{cid}") or None
+            option = int(option) if option else None
+            note = (self.cleaned_data.get(f"note{cid}") or "").strip()
+            upload = self.cleaned_data.get(f"evidence{cid}")
+            entry = entries.get(cid)
+            old_option = entry.option_id if entry else None
+            old_note = entry.note if entry else ""
+            if upload or option != old_option or note != old_note:
+                changed.append((cid, option, note, upload))
+        return changed
+
+
+# --- workflow forms ---------------------------------------------------------------------------
+
+
+class ReturnForm(forms.Form):
+    """Return for completion: a reason per checklist line (``reason<document id>``) and a
+    note; at least one reason."""
+
+    note = forms.CharField(label=_("note to the producer"), required=False, max_length=4000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, documents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.documents = list(documents)
+        for document in self.documents:
+            self.fields[f"reason{document.pk}"] = forms.CharField(
+                label=_("What is missing or wrong in “%(item)s”") % {
+                    "item": document.item.title},
+                required=False, max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                initial=document.reason if document.state == DocumentState.REJECTED else "")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.reasons():
+            raise forms.ValidationError(
+                _("Give a reason for at least one checklist item, so that the producer knows "
+                  "what to complete."), code="no_reason")
+        return cleaned
+
+    def reasons(self):
+        return {d.pk: (self.cleaned_data.get(f"reason{d.pk}") or "").strip()
+                for d in self.documents
+                if (self.cleaned_data.get(f"reason{d.pk}") or "").strip()}
+
+    def rows(self):
+        return [(document, self[f"reason{document.pk}"]) for document in self.documents]
+
+
+def _verdict():
+    return forms.ChoiceField(label=_("verdict"), choices=AssessmentVerdict.choices,
+                             widget=forms.RadioSelect)
+
+
+def _text():
+    return forms.CharField(label=_("findings"), required=False, max_length=4000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+#: The four items of the commune report (Mẫu 03): (field, label).
+PRE_ASSESSMENT_ITEMS = [
+    ("raw_materials", _("local raw materials")),
+    ("labour", _("local labour")),
+    ("idea_origin", _("origin of the idea")),
+    ("local_identity", _("local identity")),
+]
+
+
+class PreAssessmentForm(forms.Form):
+    """Mẫu 03 (26/2026, 1489): the four items with a verdict each and a conclusion; with
+    ``items=False`` (148: district acceptance) the conclusion only."""
+
+    conclusion = forms.CharField(label=_("conclusion"), max_length=4000,
+                                 widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, items=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.has_items = items
+        if items:
+            conclusion = self.fields.pop("conclusion")
+            for name, _label in PRE_ASSESSMENT_ITEMS:
+                self.fields[name] = _text()
+                self.fields[f"{name}_verdict"] = _verdict()
+            self.fields["conclusion"] = conclusion
+
+    def item_rows(self):
+        if not self.has_items:
+            return []
+        return [(label, self[name], self[f"{name}_verdict"])
+                for name, label in PRE_ASSESSMENT_ITEMS]
+
+    def data_for_service(self):
+        return {name: (value.strip() if isinstance(value, str) else value)
+                for name, value in self.cleaned_data.items()}
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("reason"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReviewForm(forms.Form):
+    state = forms.ChoiceField(
+        label=_("check result"), widget=forms.RadioSelect,
+        choices=[(s.value, s.label) for s in (DocumentState.VERIFIED, DocumentState.REJECTED)])
+    reason = forms.CharField(label=_("reason"), required=False, max_length=2000,
+                             widget=forms.TextInput(attrs={
+                                 "placeholder": _("Reason (needed to reject)")}))
+
+
+# --- list filters -----------------------------------------------------------------------------
+
+
+class DossierFilterForm(forms.Form):
+    """GET filters of the dossier list; an unusable value is reported and ignored."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200,
+                        widget=forms.TextInput(attrs={
+                            "type": "search",
+                            "placeholder": _("Product or producer name")}))
+    round = RoundChoiceField(queryset=None, label=_("evaluation round"), required=False,
+                             empty_label=_("All rounds"))
+    state = forms.ChoiceField(label=_("state"), required=False,
+                              choices=[("", _("All states")), *DossierState.choices])
+    criteria_set = CriteriaSetChoiceField(queryset=None, label=_("criteria set"),
+                                          required=False, empty_label=_("All criteria sets"))
+    registration_type = forms.ChoiceField(
+        label=_("registration type"), required=False,
+        choices=[("", _("All types")), *RegistrationType.choices])
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["round"].queryset = rounds_visible_to(user).select_related(
+            "unit", "regime")
+        self.fields["criteria_set"].queryset = _criteria_sets()
+
+    def filters(self):
+        """The valid filters only (``{}`` for an unbound form)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {name: value for name, value in data.items()
+                if name not in self.errors and value not in (None, "", False)}

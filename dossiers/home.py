@@ -1,0 +1,26 @@
+"""Figures for the home page panels of officers and department staff (one query)."""
+
+from django.db.models import Count, Q
+
+from .deadlines import annotate_overdue
+from .models import DossierState
+from .queries import dossiers_visible_to, rounds_visible_to
+
+
+def dossier_counts(user):
+    return annotate_overdue(dossiers_visible_to(user)).aggregate(
+        total=Count("pk"),
+        submitted=Count("pk", filter=Q(state=DossierState.SUBMITTED)),
+        resubmitted=Count("pk", filter=Q(state=DossierState.RESUBMITTED)),
+        returned=Count("pk", filter=Q(state=DossierState.RETURNED)),
+        drafts=Count("pk", filter=Q(state=DossierState.DRAFT)),
+        overdue=Count("pk", filter=Q(is_overdue=True)),
+    )
+
+
+def open_rounds(user):
+    return list(
+        rounds_visible_to(user).filter(is_open=True).select_related("unit", "regime")
+        .order_by("intake_deadline")[:5]
+    )
+

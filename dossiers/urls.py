@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dossiers"
+
+urlpatterns = [
+    path("", views.dossier_list, name="list"),
+    path("new/", views.dossier_create, name="create"),
+    path("producers/new/", views.producer_create, name="producer-create"),
+    path("products/new/", views.product_create, name="product-create"),
+    path("files/<int:pk>/", views.file_download, name="file-download"),
+    path("<int:pk>/", views.dossier_detail, name="detail"),
+    path("<int:pk>/registration/", views.registration_edit, name="registration"),
+    path("<int:pk>/samples/", views.samples_update, name="samples"),
+    path("<int:pk>/self-assessment/", views.self_assessment, name="self-assessment"),
+    path("<int:pk>/documents/<int:document_pk>/upload/", views.document_upload,
+         name="upload"),
+    path("<int:pk>/documents/<int:document_pk>/review/", views.document_review,
+         name="review"),
+    path("<int:pk>/files/<int:file_pk>/remove/", views.file_remove, name="file-remove"),
+    path("<int:pk>/return/", views.return_for_completion, name="return"),
+    path("<int:pk>/pre-assessment/", views.pre_assessment, name="pre-assessment"),
+    path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("<int:pk>/<slug:action>/", views.dossier_action, name="action"),
+]

@@ -1,0 +1,609 @@
+"""Officer pages: the dossier list of the user's area, the dossier page (checklist, files,
+timeline, the buttons the user may press), the Mẫu 01/02/03 forms and the file download.
+
+Every page starts from ``dossiers.queries.*_visible_to(user)``: an object outside the
+user's area answers 404, for pages, downloads and POSTs alike. Every change is a POST that
+calls one ``dossiers.services`` function and redirects (POST-redirect-GET); a refusal
+(:class:`~dossiers.services.DossierError`) is shown next to its field or as a message, with
+the user's input kept. Pages work without JavaScript; htmx (``static/js/htmx.min.js``) only
+makes the list filter live and the checklist update in place.
+
+Query counts do not grow with the number of dossiers, files or transitions
+(``tests/dossiers/test_list_queries.py``).
+"""
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ocop.accounts.queries import has_role, is_admin
+from ocop.text import fold
+from scoring.models import Criterion, Option
+from scoring.queries import criteria_tree
+
+from . import services
+from .checklists import SAMPLES_CODE
+from .deadlines import annotate_overdue
+from .forms import (
+    REGISTRATION_FIELDS,
+    DossierCreateForm,
+    DossierFilterForm,
+    PreAssessmentForm,
+    ProducerForm,
+    ProductForm,
+    RegistrationForm,
+    ReturnForm,
+    ReviewForm,
+    SamplesForm,
+    SelfAssessmentForm,
+    UploadForm,
+    WithdrawForm,
+    show_service_error,
+)
+from .models import DocumentFile, DossierState
+from .queries import INTAKE_ROLES, dossiers_visible_to, files_visible_to
+from .rules import has_pre_assessment
+
+PAGE_SIZE = 50
+
+#: Actions pressed as a single button (POST, no input): action → (label, done message).
+BUTTON_ACTIONS = {
+    "submit": (gettext_lazy("Submit the dossier"), gettext_lazy("The dossier was submitted.")),
+    "resubmit": (gettext_lazy("Resubmit the completed dossier"),
+                 gettext_lazy("The completed dossier was resubmitted.")),
+    "accept": (gettext_lazy("Accept the dossier"), gettext_lazy("The dossier was accepted.")),
+    "start_evaluation": (gettext_lazy("Start the evaluation"),
+                         gettext_lazy("The evaluation of the dossier has started.")),
+}
+#: Actions that need input: action → (URL name, label).
+FORM_ACTIONS = {
+    "return_for_completion": ("dossiers:return", gettext_lazy("Return for completion")),
+    "record_pre_assessment": ("dossiers:pre-assessment", gettext_lazy("Pre-assessment")),
+    "withdraw": ("dossiers:withdraw", gettext_lazy("Withdraw the dossier")),
+}
+
+#: What the dossier list and page read with the dossier (one join each).
+DOSSIER_RELATED = ("product__producer", "round__unit", "round__regime", "criteria_set__regime",
+                   "unit")
+
+
+def _dossier(request, pk, *related):
+    """The dossier ``pk`` if the user may see it, else 404."""
+    qs = dossiers_visible_to(request.user).select_related(*(related or DOSSIER_RELATED))
+    return get_object_or_404(qs, pk=pk)
+
+
+def has_intake_role(user):
+    """Officers and department staff file dossiers (and admins)."""
+    return is_admin(user) or has_role(user, *INTAKE_ROLES)
+
+
+def _is_htmx(request):
+    return (request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-History-Restore-Request") != "true")
+
+
+def _detail_url(dossier, anchor=""):
+    url = reverse("dossiers:detail", args=[dossier.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+# --- list ------------------------------------------------------------------------------------
+
+
+def filtered_dossiers(user, filters, today):
+    """The user's dossiers with the list filters applied, annotated with ``is_overdue``."""
+    qs = annotate_overdue(dossiers_visible_to(user), today)
+    words = fold(filters.get("q", "")).split()
+    for word in words:
+        # search_text is folded on save; a pg_trgm index serves this on PostgreSQL.
+        qs = qs.filter(search_text__contains=word)
+    if "round" in filters:
+        qs = qs.filter(round=filters["round"])
+    if "state" in filters:
+        qs = qs.filter(state=filters["state"])
+    if "criteria_set" in filters:
+        qs = qs.filter(criteria_set=filters["criteria_set"])
+    if "registration_type" in filters:
+        qs = qs.filter(registration_type=filters["registration_type"])
+    if filters.get("overdue"):
+        qs = qs.filter(is_overdue=True)
+    return qs
+
+
+@login_required
+@require_GET
+def dossier_list(request):
+    """The dossiers of the user's area with filters, search and overdue marks."""
+    user = request.user
+    form = DossierFilterForm(request.GET or None, user=user)
+    filters = form.filters()
+    today = timezone.localdate()
+    qs = (filtered_dossiers(user, filters, today)
+          .select_related("product__producer", "round__unit", "criteria_set__regime", "unit")
+          .order_by("-updated_at", "-id"))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "dossiers": page.object_list,
+        "query": params.urlencode(),
+        "filtered": bool(filters),
+        "today": today,
+        "can_create": has_intake_role(user),
+    }
+    if _is_htmx(request):
+        return render(request, "dossiers/_list_results.html", context)
+    return render(request, "dossiers/dossier_list.html", context)
+
+
+# --- dossier page ----------------------------------------------------------------------------
+
+
+def _can(actions, name):
+    return name in actions
+
+
+def _checklist(dossier):
+    """The checklist lines with their files, and the files attached to no line (the
+    self-assessment evidence): two queries whatever the number of files."""
+    documents = list(dossier.documents.select_related("item", "reviewed_by"))
+    files_of = defaultdict(list)
+    for f in dossier.files.select_related("uploaded_by").order_by("uploaded_at", "id"):
+        files_of[f.document_id].append(f)
+    for document in documents:
+        document.file_list = files_of.get(document.pk, [])
+    return documents, files_of.get(None, [])
+
+
+def _row_context(dossier, actions, document, upload_form=None, review_form=None):
+    return {
+        "dossier": dossier, "doc": document, "actions": actions,
+        "can_upload": _can(actions, "upload_file"),
+        "can_remove": _can(actions, "remove_file"),
+        "can_review": _can(actions, "review_document"),
+        "upload_form": upload_form or UploadForm(prefix=f"doc{document.pk}"),
+        "review_form": review_form or ReviewForm(prefix=f"review{document.pk}"),
+    }
+
+
+def _timeline(dossier):
+    """The transitions with, for a return for completion, the reason of each line."""
+    transitions = list(dossier.transitions.select_related("actor"))
+    for t in transitions:
+        details = t.details if isinstance(t.details, dict) else {}
+        reasons = details.get("reasons")
+        t.reason_rows = [(r.get("title", ""), r.get("reason", "")) for r in reasons
+                         if isinstance(r, dict)] if isinstance(reasons, list) else []
+    return transitions
+
+
+def _registration_rows(dossier):
+    fields = RegistrationForm.base_fields
+    data = dossier.registration or {}
+    return [(fields[name].label, data[name]) for name in REGISTRATION_FIELDS
+            if data.get(name) not in (None, "")]
+
+
+def render_detail(request, dossier, *, status=200, failed_document=None, upload_form=None,
+                  review_form=None, samples_form=None):
+    """The dossier page; a refused form is shown bound, every other form fresh."""
+    user = request.user
+    actions = services.available_actions(user, dossier)
+    documents, evidence_files = _checklist(dossier)
+    rows = []
+    for document in documents:
+        failed = failed_document is not None and document.pk == failed_document.pk
+        rows.append(_row_context(dossier, actions, document,
+                                 upload_form=upload_form if failed else None,
+                                 review_form=review_form if failed else None))
+    answered, criteria_count = services.self_assessment_progress(dossier)
+    buttons = [(name, BUTTON_ACTIONS[name][0]) for name in actions if name in BUTTON_ACTIONS]
+    links = [(reverse(FORM_ACTIONS[name][0], args=[dossier.pk]), FORM_ACTIONS[name][1])
+             for name in actions if name in FORM_ACTIONS]
+    context = {
+        "dossier": dossier,
+        "actions": actions,
+        "buttons": buttons,
+        "links": links,
+        "rows": rows,
+        "evidence_files": evidence_files,
+        "transitions": _timeline(dossier),
+        "pre_assessment": getattr(dossier, "pre_assessment", None),
+        "registration_rows": _registration_rows(dossier),
+        "answered": answered,
+        "criteria_count": criteria_count,
+        "can_edit": _can(actions, "update_registration"),
+        "can_record_samples": _can(actions, "record_samples") and any(
+            d.item.code == SAMPLES_CODE for d in documents),
+        "can_self_assess": _can(actions, "set_self_assessment"),
+        "samples_form": samples_form or SamplesForm(initial={
+            "samples_count": dossier.samples_count,
+            "samples_received_on": dossier.samples_received_on}),
+        "overdue": bool(dossier.due_date and dossier.is_open
+                        and dossier.state != DossierState.DRAFT
+                        and dossier.due_date < timezone.localdate()),
+    }
+    return render(request, "dossiers/dossier_detail.html", context, status=status)
+
+
+DETAIL_RELATED = (*DOSSIER_RELATED, "round__level", "current_rating", "created_by",
+                  "pre_assessment__assessed_by")
+
+
+@login_required
+@require_GET
+def dossier_detail(request, pk):
+    return render_detail(request, _dossier(request, pk, *DETAIL_RELATED))
+
+
+# --- creating ----------------------------------------------------------------------------------
+
+
+def _intake_only(request):
+    if not has_intake_role(request.user):
+        raise Http404
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def producer_create(request):
+    _intake_only(request)
+    form = ProducerForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            producer = services.create_producer(request.user, data=form.cleaned_data)
+        except services.DossierError as error:
+            show_service_error(request, form, error)
+        else:
+            messages.success(request, _("Producer “%(name)s” was saved. Now add its product.")
+                             % {"name": producer.name})
+            return redirect(f"{reverse('dossiers:product-create')}?producer={producer.pk}")
+    return render(request, "dossiers/producer_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def product_create(request):
+    _intake_only(request)
+    initial = {"producer": request.GET.get("producer")}
+    form = ProductForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = services.create_product(request.user, **form.cleaned_data)
+        except services.DossierError as error:
+            show_service_error(request, form, error)
+        else:
+            messages.success(request, _("Product “%(name)s” was saved. Now create its "
+                                        "dossier.") % {"name": product.name})
+            return redirect(f"{reverse('dossiers:create')}?product={product.pk}")
+    return render(request, "dossiers/product_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dossier_create(request):
+    _intake_only(request)
+    initial = {"product": request.GET.get("product")}
+    form = DossierCreateForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            dossier = services.create_dossier(
+                request.user, round=data["round"], product=data["product"],
+                registration_type=data["registration_type"],
+                current_rating=data.get("current_rating"),
+                registration=form.registration())
+        except services.DossierError as error:
+            show_service_error(request, form, error)
+        else:
+            messages.success(request, _("The dossier was created. Upload its documents, "
+                                        "then submit it."))
+            return redirect(_detail_url(dossier))
+    return render(request, "dossiers/dossier_create.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def registration_edit(request, pk):
+    """Mẫu 01: the registration data of a dossier."""
+    dossier = _dossier(request, pk)
+    form = RegistrationForm(request.POST or None, initial=dossier.registration or {})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_dossier(request.user, dossier, registration=form.registration())
+        except services.DossierError as error:
+            show_service_error(request, form, error)
+        else:
+            messages.success(request, _("The registration form was saved."))
+            return redirect(_detail_url(dossier, "registration"))
+    return render(request, "dossiers/registration_form.html",
+                  {"dossier": dossier, "form": form})
+
+
+@login_required
+@require_POST
+def samples_update(request, pk):
+    dossier = _dossier(request, pk, *DETAIL_RELATED)
+    form = SamplesForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_dossier(request.user, dossier, **form.cleaned_data)
+        except services.DossierError as error:
+            show_service_error(request, form, error)
+        else:
+            messages.success(request, _("The product samples were recorded."))
+            return redirect(_detail_url(dossier, "samples"))
+    return render_detail(request, dossier, samples_form=form)
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def _document(dossier, document_pk):
+    return get_object_or_404(dossier.documents.select_related("item", "reviewed_by"),
+                             pk=document_pk)
+
+
+def _row_response(request, dossier, document, **forms):
+    """The checklist line alone (htmx), read again after the change."""
+    document.refresh_from_db()
+    document.file_list = list(document.files.select_related("uploaded_by")
+                              .order_by("uploaded_at", "id"))
+    actions = services.available_actions(request.user, dossier)
+    context = _row_context(dossier, actions, document, **forms)
+    context["inline"] = True
+    return render(request, "dossiers/_document_row.html", context)
+
+
+@login_required
+@require_POST
+def document_upload(request, pk, document_pk):
+    """One file for one checklist line; a refused file leaves everything else as it was."""
+    dossier = _dossier(request, pk, *DETAIL_RELATED)
+    document = _document(dossier, document_pk)
+    form = UploadForm(request.POST, request.FILES, prefix=f"doc{document.pk}")
+    if form.is_valid():
+        try:
+            stored = services.upload_file(request.user, dossier, form.cleaned_data["file"],
+                                          document=document)
+        except services.DossierError as error:
+            form.add_error("file", getattr(error, "message", None) or str(error))
+        else:
+            if _is_htmx(request):
+                return _row_response(request, dossier, document)
+            messages.success(request, _("“%(name)s” was attached to “%(item)s”.")
+                             % {"name": stored.original_name, "item": document.item.title})
+            return redirect(_detail_url(dossier, f"doc-{document.pk}"))
+    if _is_htmx(request):
+        return _row_response(request, dossier, document, upload_form=form)
+    messages.error(request, _("The file for “%(item)s” was not attached; nothing else "
+                              "changed.") % {"item": document.item.title})
+    return render_detail(request, dossier, failed_document=document, upload_form=form)
+
+
+@login_required
+@require_POST
+def file_remove(request, pk, file_pk):
+    dossier = _dossier(request, pk)
+    stored = get_object_or_404(DocumentFile.objects.filter(dossier=dossier), pk=file_pk)
+    anchor = f"doc-{stored.document_id}" if stored.document_id else "evidence"
+    try:
+        services.remove_file(request.user, stored)
+    except services.DossierError as error:
+        messages.error(request, getattr(error, "message", None) or str(error))
+    else:
+        messages.success(request, _("“%(name)s” was removed.") % {"name": stored.original_name})
+    return redirect(_detail_url(dossier, anchor))
+
+
+@login_required
+@require_GET
+def file_download(request, pk):
+    """A stored file, streamed from storage under its original name; only files of dossiers
+    the user may see."""
+    stored = get_object_or_404(files_visible_to(request.user), pk=pk)
+    try:
+        handle = stored.file.open("rb")
+    except (FileNotFoundError, OSError) as missing:
+        raise Http404 from missing
+    response = FileResponse(handle, as_attachment=True, filename=stored.original_name,
+                            content_type=stored.content_type or "application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def document_review(request, pk, document_pk):
+    dossier = _dossier(request, pk, *DETAIL_RELATED)
+    document = _document(dossier, document_pk)
+    form = ReviewForm(request.POST, prefix=f"review{document.pk}")
+    if form.is_valid():
+        try:
+            services.review_document(request.user, document, **form.cleaned_data)
+        except services.DossierError as error:
+            show_service_error(request, form, error)
+        else:
+            if _is_htmx(request):
+                return _row_response(request, dossier, document)
+            messages.success(request, _("The check of “%(item)s” was recorded.")
+                             % {"item": document.item.title})
+            return redirect(_detail_url(dossier, f"doc-{document.pk}"))
+    if _is_htmx(request):
+        return _row_response(request, dossier, document, review_form=form)
+    return render_detail(request, dossier, failed_document=document, review_form=form)
+
+
+# --- self-assessment (Mẫu 02) --------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def self_assessment(request, pk):
+    """Mẫu 02: one option per criterion with a note and an evidence file.
+
+    Saving keeps every answer it can: a refused evidence file is reported next to its
+    criterion while the chosen options and notes of all criteria are saved (or, if
+    refused, shown again as typed)."""
+    dossier = _dossier(request, pk, *DETAIL_RELATED)
+    tree = criteria_tree(dossier.criteria_set_id)
+    entries = _entries(dossier)
+    if request.method == "POST":
+        form = SelfAssessmentForm(request.POST, request.FILES, tree=tree, entries=entries)
+        if form.is_valid():
+            saved = _save_self_assessment(request, dossier, form, entries)
+            if not form.errors:
+                messages.success(request, _("The self-assessment was saved (%(n)s criteria "
+                                            "changed).") % {"n": saved})
+                return redirect(reverse("dossiers:self-assessment", args=[dossier.pk]))
+            messages.error(request, _("Some answers were not saved: see the marked criteria. "
+                                      "Everything else was saved."))
+            entries = _entries(dossier)  # what is stored now (files attached meanwhile)
+    else:
+        form = SelfAssessmentForm(tree=tree, entries=entries)
+    for part in tree["parts"]:
+        for section in part["sections"]:
+            for criterion in section["criteria"]:
+                cid = criterion["id"]
+                criterion["field"] = form[f"c{cid}"]
+                criterion["note_field"] = form[f"note{cid}"]
+                criterion["evidence_field"] = form[f"evidence{cid}"]
+                criterion["entry"] = entries.get(cid)
+    actions = services.available_actions(request.user, dossier)
+    context = {"dossier": dossier, "form": form, "tree": tree,
+               "can_edit": _can(actions, "set_self_assessment")}
+    return render(request, "dossiers/self_assessment.html", context,
+                  status=400 if form.errors else 200)
+
+
+def _entries(dossier):
+    return {e.criterion_id: e for e in dossier.self_assessment.select_related("evidence")}
+
+
+def _save_self_assessment(request, dossier, form, entries):
+    changes = form.changes(entries)
+    criteria = Criterion.objects.in_bulk([cid for cid, *_ in changes])
+    options = Option.objects.in_bulk([oid for _, oid, *_ in changes if oid])
+    saved = 0
+    for cid, option_id, note, upload in changes:
+        entry = entries.get(cid)
+        evidence = entry.evidence if entry else None
+        if upload:
+            try:
+                evidence = services.upload_file(request.user, dossier, upload)
+            except services.DossierError as error:
+                form.add_error(f"evidence{cid}", getattr(error, "message", None) or str(error))
+                if entry and option_id == entry.option_id and note == entry.note:
+                    continue
+        try:
+            services.set_self_assessment(request.user, dossier, criterion=criteria[cid],
+                                         option=options.get(option_id), note=note,
+                                         evidence=evidence)
+        except services.DossierError as error:
+            form.add_error(f"c{cid}", getattr(error, "message", None) or str(error))
+        else:
+            saved += 1
+    return saved
+
+
+# --- workflow ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def dossier_action(request, pk, action):
+    """The single-button transitions (submit, resubmit, accept, start evaluation)."""
+    if action not in BUTTON_ACTIONS:
+        raise Http404
+    dossier = _dossier(request, pk)
+    try:
+        getattr(services, action)(request.user, dossier)
+    except services.DossierError as error:
+        messages.error(request, getattr(error, "message", None) or str(error))
+    else:
+        messages.success(request, BUTTON_ACTIONS[action][1])
+    return redirect(_detail_url(dossier))
+
+
+def _form_action_allowed(request, dossier, action):
+    """GET of a workflow form the user may not use: back to the dossier with a message."""
+    if action in services.available_actions(request.user, dossier):
+        return True
+    messages.error(request, _("This action is not available for this dossier now."))
+    return False
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def return_for_completion(request, pk):
+    dossier = _dossier(request, pk)
+    if request.method == "GET" and not _form_action_allowed(request, dossier,
+                                                            "return_for_completion"):
+        return redirect(_detail_url(dossier))
+    documents = dossier.documents.select_related("item")
+    form = ReturnForm(request.POST or None, documents=documents)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.return_for_completion(request.user, dossier, reasons=form.reasons(),
+                                           note=form.cleaned_data["note"].strip())
+        except services.DossierError as error:
+            show_service_error(request, form, error)
+        else:
+            messages.success(request, _("The dossier was returned for completion."))
+            return redirect(_detail_url(dossier))
+    return render(request, "dossiers/return_form.html", {"dossier": dossier, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pre_assessment(request, pk):
+    dossier = _dossier(request, pk)
+    if request.method == "GET" and not _form_action_allowed(request, dossier,
+                                                            "record_pre_assessment"):
+        return redirect(_detail_url(dossier))
+    # Mẫu 03 with its four items where the regime has a commune pre-assessment (1489,
+    # 26/2026); the district acceptance conclusion otherwise (148).
+    items = has_pre_assessment(dossier.round.regime)
+    form = PreAssessmentForm(request.POST or None, items=items)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_pre_assessment(request.user, dossier,
+                                           data=form.data_for_service())
+        except services.DossierError as error:
+            show_service_error(request, form, error)
+        else:
+            messages.success(request, _("The pre-assessment was recorded."))
+            return redirect(_detail_url(dossier))
+    return render(request, "dossiers/pre_assessment_form.html",
+                  {"dossier": dossier, "form": form, "items": items})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def withdraw(request, pk):
+    dossier = _dossier(request, pk)
+    if request.method == "GET" and not _form_action_allowed(request, dossier, "withdraw"):
+        return redirect(_detail_url(dossier))
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.withdraw(request.user, dossier, reason=form.cleaned_data["reason"].strip())
+        except services.DossierError as error:
+            show_service_error(request, form, error)
+        else:
+            messages.success(request, _("The dossier was withdrawn."))
+            return redirect(_detail_url(dossier))
+    return render(request, "dossiers/withdraw_form.html", {"dossier": dossier, "form": form})

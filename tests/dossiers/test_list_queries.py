@@ -1,0 +1,132 @@
+"""The dossier list and the dossier page run a fixed number of queries whatever the number of
+dossiers (1 or 1,000), files and transitions: the numbers are pinned here.
+
+List of a district officer, with search and filters (7 queries): session, user, role
+assignments, the round choices, the criteria set choices, the count, the page rows
+(everything a row shows comes in that one query; the area is a subquery). Department staff
+of a current province: 2 more, the pre-2025 provinces it absorbed (read once for the list,
+once for the round choices).
+
+Dossier page (10 queries): session, user, role assignments, the dossier with everything its
+summary shows, the area check of the buttons, checklist lines, files, criteria count,
+answered criteria, transitions.
+"""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
+from django.utils.translation import ngettext
+
+from dossiers import services
+from dossiers.models import Dossier, DossierState, Transition
+from ocop.accounts.models import Role
+from ocop.text import fold
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploaded files go to a temporary folder, not the project's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+
+#: Pinned query counts (see the module docstring).
+LIST_QUERIES = 7
+LIST_QUERIES_STAFF = 9
+DETAIL_QUERIES = 10
+
+
+@pytest.fixture
+def setting(cantho, criteria, make_user):
+    officer = make_user("canbo.nk", Role.LOCAL_OFFICER, cantho["ninhkieu"])
+    staff = make_user("so.nn", Role.DEPARTMENT_STAFF, cantho["province"])
+    round_ = factories.evaluation_round(cantho["ninhkieu"])
+    first = factories.dossier(round_, product_name="Bưởi Năm Roi", state="submitted",
+                              due_date=datetime.date(2026, 1, 5))
+    return {"officer": officer, "staff": staff, "round": round_, "first": first,
+            "unit": cantho["ninhkieu"]}
+
+
+def add_dossiers(setting, n):
+    """``n`` more dossiers in one INSERT (same product and producer: the list does not
+    care), half of them overdue."""
+    first = setting["first"]
+    Dossier.objects.bulk_create([
+        Dossier(round=setting["round"], product=first.product, criteria_set=first.criteria_set,
+                unit=setting["unit"], state=DossierState.SUBMITTED,
+                due_date=datetime.date(2026, 1, 5) if i % 2 else None,
+                search_text=fold(f"Bưởi Năm Roi {i}"))
+        for i in range(n)
+    ])
+
+
+def login(client, user):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+LIST_URL = "/dossiers/?q=buoi+nam+roi&state=submitted&overdue=1"
+
+
+def test_list_queries_do_not_grow_with_the_number_of_dossiers(client, setting,
+                                                             django_assert_num_queries):
+    c = login(client, setting["officer"])
+    with django_assert_num_queries(LIST_QUERIES):
+        one = c.get(LIST_URL)
+    add_dossiers(setting, 999)
+    with django_assert_num_queries(LIST_QUERIES):
+        many = c.get(LIST_URL)
+
+    assert one.content.decode().count('<tr id="dossier-') == 1
+    assert many.content.decode().count('<tr id="dossier-') == 50
+    with translation.override("vi"):
+        count = ngettext("%(counter)s dossier", "%(counter)s dossiers", 500) % {
+            "counter": 500}
+    assert count in many.content.decode()
+
+
+def test_list_queries_of_department_staff_are_constant_too(client, setting,
+                                                           django_assert_num_queries):
+    c = login(client, setting["staff"])
+    with django_assert_num_queries(LIST_QUERIES_STAFF):
+        c.get("/dossiers/")
+    add_dossiers(setting, 999)
+    with django_assert_num_queries(LIST_QUERIES_STAFF):
+        response = c.get("/dossiers/?page=3")
+
+    assert response.content.decode().count('<tr id="dossier-') == 50
+
+
+def test_dossier_page_queries_do_not_grow_with_files_and_transitions(
+        client, setting, django_assert_num_queries):
+    officer = setting["officer"]
+    producer = factories.producer(setting["unit"])
+    product = services.create_product(officer, producer=producer, name="Nước mắm",
+                                      criteria_set=factories.criteria_set("148", 9))
+    dossier = services.create_dossier(officer, round=setting["round"], product=product)
+    lines = list(dossier.documents.order_by("item__order"))
+    services.upload_file(officer, dossier, SimpleUploadedFile("a.pdf", PDF),
+                         document=lines[0])
+    c = login(client, officer)
+    url = f"/dossiers/{dossier.pk}/"
+    with django_assert_num_queries(DETAIL_QUERIES):
+        c.get(url)
+
+    for i, line in enumerate(lines * 3):
+        services.upload_file(officer, dossier, SimpleUploadedFile(f"tep-{i}.pdf", PDF),
+                             document=line)
+    services.upload_file(officer, dossier, SimpleUploadedFile("chung-cu.pdf", PDF))
+    Transition.objects.bulk_create([
+        Transition(dossier=dossier, from_state="draft", to_state="draft", actor=officer,
+                   reason=f"Ghi chú {i}") for i in range(40)])
+    with django_assert_num_queries(DETAIL_QUERIES):
+        response = c.get(url)
+
+    html = response.content.decode()
+    assert html.count("/dossiers/files/") == 2 + len(lines) * 3
+    assert "Ghi chú 39" in html
