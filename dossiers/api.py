@@ -82,6 +82,7 @@ from .models import (
 from .queries import (
     INTAKE_ROLES,
     dossiers_visible_to,
+    filter_dossiers,
     producers_visible_to,
     products_visible_to,
     rounds_visible_to,
@@ -631,26 +632,18 @@ class DossierViewSet(ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveMo
         if self.action != "list":
             return queryset
         params = self.request.query_params
+        filters = {"q": params.get("q", ""), "overdue": _flag_param(params, "overdue")}
         for name in ("round", "criteria_set"):
-            value = _int_param(params, name)
-            if value is not None:
-                queryset = queryset.filter(**{f"{name}_id": value})
+            filters[name] = _int_param(params, name)
         for name, choices in (("state", DossierState), ("registration_type",
                                                          RegistrationType)):
             value = params.get(name, "").strip()
-            if not value:
-                continue
-            if value not in choices.values:
+            if value and value not in choices.values:
                 raise _bad_filter(name, _("Unknown value “%(value)s”. Use one of: "
                                           "%(known)s.") % {"value": value,
                                                            "known": ", ".join(choices.values)})
-            queryset = queryset.filter(**{name: value})
-        overdue = _flag_param(params, "overdue")
-        if overdue is not None:
-            queryset = queryset.filter(is_overdue=overdue)
-        q = fold(params.get("q", ""))
-        if q:
-            queryset = queryset.filter(search_text__contains=q)
+            filters[name] = value
+        queryset = filter_dossiers(queryset, filters)
         return queryset
 
     def _detail(self, pk):

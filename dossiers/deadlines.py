@@ -75,6 +75,12 @@ def overdue_condition():
     )
 
 
+def overdue_q(today=None):
+    """"Overdue" as a plain condition on dossiers (usable by indexes, unlike filtering on
+    the ``is_overdue`` annotation, which becomes a CASE expression)."""
+    return Q(due_date__lt=today or timezone.localdate()) & overdue_condition()
+
+
 def is_overdue(dossier, today=None):
     today = today or timezone.localdate()
     if dossier.due_date is None or dossier.due_date >= today:
@@ -89,7 +95,7 @@ def annotate_overdue(queryset, today=None):
     """Annotate a dossier queryset with a boolean ``is_overdue`` (filterable in SQL)."""
     today = today or timezone.localdate()
     return queryset.annotate(is_overdue=Case(
-        When(Q(due_date__lt=today) & overdue_condition(), then=Value(True)),
+        When(overdue_q(today), then=Value(True)),
         default=Value(False),
         output_field=BooleanField(),
     ))

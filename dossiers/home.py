@@ -2,19 +2,19 @@
 
 from django.db.models import Count, Q
 
-from .deadlines import annotate_overdue
+from .deadlines import overdue_q
 from .models import DossierState
 from .queries import dossiers_visible_to, rounds_visible_to
 
 
 def dossier_counts(user):
-    return annotate_overdue(dossiers_visible_to(user)).aggregate(
+    return dossiers_visible_to(user).aggregate(
         total=Count("pk"),
         submitted=Count("pk", filter=Q(state=DossierState.SUBMITTED)),
         resubmitted=Count("pk", filter=Q(state=DossierState.RESUBMITTED)),
         returned=Count("pk", filter=Q(state=DossierState.RETURNED)),
         drafts=Count("pk", filter=Q(state=DossierState.DRAFT)),
-        overdue=Count("pk", filter=Q(is_overdue=True)),
+        overdue=Count("pk", filter=overdue_q()),
     )
 
 
@@ -23,4 +23,3 @@ def open_rounds(user):
         rounds_visible_to(user).filter(is_open=True).select_related("unit", "regime")
         .order_by("intake_deadline")[:5]
     )
-

@@ -188,6 +188,8 @@ class Dossier(models.Model):
         indexes = [
             models.Index(fields=["unit", "state"]),
             models.Index(fields=["round", "state"]),
+            # the list's order: its first page reads the first index entries and stops
+            models.Index(fields=["-updated_at", "-id"], name="dossier_list_order"),
         ]
 
     def __str__(self):

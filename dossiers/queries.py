@@ -8,7 +8,9 @@ nothing (views answer 404 on objects outside the queryset).
 
 from ocop.accounts.models import Role
 from ocop.accounts.queries import is_admin, visible_units
+from ocop.text import fold
 
+from .deadlines import overdue_q
 from .models import DocumentFile, Dossier, DossierDocument, EvaluationRound, Producer, Product
 
 INTAKE_ROLES = (Role.LOCAL_OFFICER, Role.DEPARTMENT_STAFF)
@@ -53,3 +55,23 @@ def documents_visible_to(user):
 
 def files_visible_to(user):
     return DocumentFile.objects.filter(dossier__in=dossiers_visible_to(user))
+
+
+def filter_dossiers(queryset, filters, today=None):
+    """The dossier list filters of the pages and the API, in one place.
+
+    ``filters`` may hold ``q`` (accent-insensitive: every folded word must occur in
+    ``search_text``, which a pg_trgm index serves on PostgreSQL), ``round``, ``state``,
+    ``criteria_set``, ``registration_type`` and ``overdue`` (True/False).
+    """
+    for word in fold(filters.get("q") or "").split():
+        queryset = queryset.filter(search_text__contains=word)
+    for name in ("round", "state", "criteria_set", "registration_type"):
+        if filters.get(name) not in (None, ""):
+            queryset = queryset.filter(**{name: filters[name]})
+    overdue = filters.get("overdue")
+    if overdue is True:
+        queryset = queryset.filter(overdue_q(today))
+    elif overdue is False:
+        queryset = queryset.exclude(overdue_q(today))
+    return queryset

@@ -26,7 +26,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ocop.accounts.queries import has_role, is_admin
-from ocop.text import fold
 from scoring.models import Criterion, Option
 from scoring.queries import criteria_tree
 
@@ -49,8 +48,8 @@ from .forms import (
     WithdrawForm,
     show_service_error,
 )
-from .models import DocumentFile, DossierState
-from .queries import INTAKE_ROLES, dossiers_visible_to, files_visible_to
+from .models import DocumentFile, Dossier, DossierState
+from .queries import INTAKE_ROLES, dossiers_visible_to, files_visible_to, filter_dossiers
 from .rules import has_pre_assessment
 
 PAGE_SIZE = 50
@@ -100,26 +99,6 @@ def _detail_url(dossier, anchor=""):
 # --- list ------------------------------------------------------------------------------------
 
 
-def filtered_dossiers(user, filters, today):
-    """The user's dossiers with the list filters applied, annotated with ``is_overdue``."""
-    qs = annotate_overdue(dossiers_visible_to(user), today)
-    words = fold(filters.get("q", "")).split()
-    for word in words:
-        # search_text is folded on save; a pg_trgm index serves this on PostgreSQL.
-        qs = qs.filter(search_text__contains=word)
-    if "round" in filters:
-        qs = qs.filter(round=filters["round"])
-    if "state" in filters:
-        qs = qs.filter(state=filters["state"])
-    if "criteria_set" in filters:
-        qs = qs.filter(criteria_set=filters["criteria_set"])
-    if "registration_type" in filters:
-        qs = qs.filter(registration_type=filters["registration_type"])
-    if filters.get("overdue"):
-        qs = qs.filter(is_overdue=True)
-    return qs
-
-
 @login_required
 @require_GET
 def dossier_list(request):
@@ -128,10 +107,15 @@ def dossier_list(request):
     form = DossierFilterForm(request.GET or None, user=user)
     filters = form.filters()
     today = timezone.localdate()
-    qs = (filtered_dossiers(user, filters, today)
-          .select_related("product__producer", "round__unit", "criteria_set__regime", "unit")
-          .order_by("-updated_at", "-id"))
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Sort, count and page on the dossier table alone (an index serves the order), then
+    # load the 50 rows of the page with their relations.
+    ids = (filter_dossiers(dossiers_visible_to(user), filters, today)
+           .order_by("-updated_at", "-id").values_list("pk", flat=True))
+    page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = annotate_overdue(Dossier.objects.filter(pk__in=list(page.object_list)), today) \
+        .select_related("product__producer", "round__unit", "criteria_set__regime", "unit") \
+        .in_bulk()
+    page.object_list = [rows[pk] for pk in page.object_list]
     params = request.GET.copy()
     params.pop("page", None)
     context = {

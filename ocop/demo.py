@@ -6,10 +6,15 @@ steps to ``STEPS`` (each a callable taking the step context dict).
 
 from django.db import transaction
 
+from dossiers.checklists import sync_checklists
+from dossiers.demo import seed_dossiers
+from dossiers.models import ChecklistItem
 from ocop.accounts.models import Role, RoleAssignment, User
 from ocop.regions.loader import load_units
 from ocop.regions.models import AdministrativeUnit, Level
 from scoring.loader import load_criteria_files
+from scoring.models import ProcessLevel, Regime, StarBand
+from scoring.regimes import sync_regimes
 
 DEMO_PASSWORD = "ocop-demo-2026"
 CAN_THO = 92
@@ -58,16 +63,22 @@ def seed_units(ctx):
 
 
 def seed_regulations(ctx):
-    """Regimes come with ``migrate``; load the 52 shipped criteria sets (idempotent)."""
+    """The regimes and checklists (which ``migrate`` also writes; synced again so that a
+    flushed database is seeded whole) and the 52 shipped criteria sets. Idempotent."""
+    sync_regimes(Regime, ProcessLevel, StarBand)
+    sync_checklists(Regime, ChecklistItem)
     ctx["criteria"] = load_criteria_files()
 
 
-STEPS = [seed_units, seed_accounts, seed_regulations]
+#: Units, accounts and regulations: what most tests need.
+BASE_STEPS = [seed_units, seed_accounts, seed_regulations]
+#: Everything ``manage.py seed_demo`` creates.
+STEPS = [*BASE_STEPS, seed_dossiers]
 
 
-def seed_demo():
+def seed_demo(steps=None):
     ctx = {}
     with transaction.atomic():
-        for step in STEPS:
+        for step in STEPS if steps is None else steps:
             step(ctx)
     return ctx

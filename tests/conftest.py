@@ -34,12 +34,23 @@ def make_user(db):
     return make
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _media_root(tmp_path_factory):
+    """Uploaded and generated files of the test run go to a temporary folder, never to the
+    project's media/ (tests may still override MEDIA_ROOT themselves)."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):
+        yield
+
+
 @pytest.fixture
 def demo(db):
-    """The demo data and accounts exactly as ``seed_demo`` creates them."""
-    from ocop.demo import seed_demo
+    """The demo units, accounts and regulations as ``seed_demo`` creates them (without the
+    demo dossiers, which ``tests/dossiers/test_demo.py`` covers)."""
+    from ocop.demo import BASE_STEPS, seed_demo
 
-    return seed_demo()
+    return seed_demo(BASE_STEPS)
 
 
 @pytest.fixture

@@ -28,16 +28,12 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    """Uploaded files go to a temporary folder, not the project's media/."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
-#: Pinned query counts (see the module docstring).
-LIST_QUERIES = 7
-LIST_QUERIES_STAFF = 9
+#: Pinned query counts (see the module docstring); the list pages the ids of the filtered
+#: dossiers, then loads the page's rows: count + ids + rows.
+LIST_QUERIES = 8
+LIST_QUERIES_STAFF = 10
 DETAIL_QUERIES = 10
 
 

@@ -29,10 +29,13 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture
 def demo_live(transactional_db, live_server):
-    """The demo data, visible to the live server thread."""
-    from ocop.demo import seed_demo
+    """The demo units, accounts, regulations and open rounds (not the demo dossiers),
+    visible to the live server thread. (A live-server test is flushed at its end, migration
+    data included; ``seed_regulations`` puts the regimes and checklists back.)"""
+    from dossiers.demo import seed_rounds
+    from ocop.demo import BASE_STEPS, seed_demo
 
-    seed_demo()
+    seed_demo([*BASE_STEPS, seed_rounds])
     return live_server
 
 
