@@ -2,7 +2,7 @@
 
 Tunable from the environment: WEB_CONCURRENCY (worker processes, default 2 x cores + 1),
 GUNICORN_THREADS (threads per worker, default 4), GUNICORN_BIND (default 0.0.0.0:8000),
-GUNICORN_TIMEOUT (seconds, default 60), GUNICORN_MAX_REQUESTS (default 1000).
+GUNICORN_TIMEOUT (seconds, default 60), GUNICORN_MAX_REQUESTS (default 10000).
 """
 
 import multiprocessing
@@ -19,9 +19,13 @@ workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
 worker_class = "gthread"
 threads = _int("GUNICORN_THREADS", 4)
 
-# Recycle workers now and then (guards against slow leaks, e.g. in PDF rendering); the
-# jitter keeps them from all restarting at once.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+# Load Django once in the master: workers fork ready, so a recycled worker does not stall
+# requests while it boots.
+preload_app = True
+
+# Recycle workers now and then (guards against slow leaks); the jitter keeps them from all
+# restarting at once. Heavy work (PDF batches) runs in Celery, not here.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 10000)
 max_requests_jitter = max(1, max_requests // 10)
 
 timeout = _int("GUNICORN_TIMEOUT", 60)

@@ -166,3 +166,118 @@ class Recusal(models.Model):
 
     def __str__(self):
         return f"{self.member} ✕ {self.dossier}"
+
+
+class Attendance(models.Model):
+    """Who was present at the session's meeting; one row per council member, written by
+    ``councils.services.start_meeting`` (absent members have ``present=False``)."""
+
+    session = models.ForeignKey(EvaluationSession, models.CASCADE, related_name="attendance",
+                                verbose_name=_("session"))
+    member = models.ForeignKey(CouncilMember, models.CASCADE, related_name="attendance",
+                               verbose_name=_("member"))
+    present = models.BooleanField(_("present"), default=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT,
+                                    related_name="+", verbose_name=_("recorded by"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        ordering = ["session", "member__order", "member_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "member"], name="unique_attendance"),
+        ]
+
+    def __str__(self):
+        return f"{self.member} — {_('present') if self.present else _('absent')}"
+
+
+class ItemResultRecord(models.Model):
+    """The council's result for one agenda item, recorded when the chair closes it
+    (``councils.services.close_item``). Numbers are stored as computed by
+    ``scoring.rules.evaluate``; ``members`` keeps each counted member's totals so that the
+    minutes and exports print exactly what was recorded."""
+
+    item = models.OneToOneField(AgendaItem, models.CASCADE, related_name="result",
+                                verbose_name=_("agenda item"))
+    members_counted = models.PositiveSmallIntegerField(_("members counted"))
+    members = models.JSONField(
+        _("counted members"), default=list,
+        help_text=_("[{member, name, role, sheet, parts: {A, B, C}, total}] as strings."),
+    )
+    mean_a = models.DecimalField(_("mean of part A"), max_digits=5, decimal_places=2)
+    mean_b = models.DecimalField(_("mean of part B"), max_digits=5, decimal_places=2)
+    mean_c = models.DecimalField(_("mean of part C"), max_digits=5, decimal_places=2)
+    mean_total = models.DecimalField(_("mean total"), max_digits=5, decimal_places=2)
+    band_stars = models.PositiveSmallIntegerField(_("band (stars)"))
+    stars = models.PositiveSmallIntegerField(_("stars after the minimum-star marks"))
+    cap_reasons = models.JSONField(_("conditions that capped the star"), default=list,
+                                   blank=True)
+    divergence = models.DecimalField(_("spread of the members' totals"), max_digits=5,
+                                     decimal_places=2)
+    divergence_threshold = models.DecimalField(_("divergence threshold"), max_digits=5,
+                                               decimal_places=2)
+    divergence_flagged = models.BooleanField(_("divergence above the threshold"))
+    outcome = models.CharField(_("outcome"), max_length=20)
+    outcome_stars = models.PositiveSmallIntegerField(_("recognised stars"), null=True,
+                                                     blank=True)
+    quorum = models.JSONField(_("quorum"), default=dict, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT,
+                                    related_name="+", verbose_name=_("recorded by"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("recorded result")
+        verbose_name_plural = _("recorded results")
+        ordering = ["item__session", "item__order"]
+
+    def __str__(self):
+        return f"{self.item} — {self.mean_total} ({self.stars}★)"
+
+    @property
+    def mean_parts(self):
+        return {"A": self.mean_a, "B": self.mean_b, "C": self.mean_c}
+
+
+class DocumentKind(models.TextChoices):
+    MINUTES = "minutes", _("Minutes of the council meeting")
+
+
+class DocumentStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class GeneratedDocument(models.Model):
+    """A file built in the background (Celery) for a session, with a status the user can
+    watch: queued → running → done, or failed with the reason."""
+
+    session = models.ForeignKey(EvaluationSession, models.CASCADE, related_name="documents",
+                                verbose_name=_("session"))
+    kind = models.CharField(_("kind"), max_length=20, choices=DocumentKind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=DocumentStatus.choices,
+                              default=DocumentStatus.QUEUED)
+    reason = models.TextField(_("reason of the failure"), blank=True)
+    file = models.FileField(_("file"), upload_to="councils/", blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
+                                     blank=True, related_name="+",
+                                     verbose_name=_("requested by"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("generated document")
+        verbose_name_plural = _("generated documents")
+        ordering = ["session", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "kind"],
+                                    name="unique_generated_document"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.session_id} ({self.get_status_display()})"

@@ -32,4 +32,562 @@ In councils/queries.py (the independence rule lives there, once):
         closed (per Council.peer_visibility); the chair and secretary see submission status
         (not choices) through the tracker; department staff see all after close
     can_see_choices(user, sheet) -> bool
+
+Added beside the contract:
+
+    record_attendance(user, session, *, present) -> EvaluationSession
+        during the meeting (a member arrives late or leaves); same rules as start_meeting
+    queue_minutes(user, session) -> GeneratedDocument
+        build the minutes again (after a failure); chair, secretary or a manager
+    quorum(session) -> results.Quorum
+
+POLICIES (decided here where the rules are silent; OCOP-RULES §5 leaves them to each
+council's quy chế):
+
+* Who manages: department staff whose area covers the council's unit, or an administrator
+  (``queries.can_manage_council``) create councils, sessions and the agenda. Opening the
+  scoring and recording attendance may also be done by the council's chair or secretary
+  (``queries.can_run_session``). Closing items and the session: the chair only.
+* Quorum: ``present ≥ ceil(quorum_ratio × scoring members)`` and, with ``chair_required``,
+  the chair present. Scoring members = not advisory, not the secretary. Present = marked
+  present in the attendance recorded by ``start_meeting``; a session that never had a
+  meeting (written opinions, 26/2026 re-evaluations) counts the scoring members who
+  submitted at least one sheet in the session. A recused member present at the meeting
+  counts for the quorum (they are there), not for that dossier's result.
+* Closing an item with sheets still out: refused, naming the members, when a member who
+  should have submitted has not — at a meeting every PRESENT scoring member who is not
+  recused; without a meeting every non-recused member who STARTED a sheet (draft or
+  reopened). An absent member who never submitted is simply not counted (listed as "did
+  not score" in the minutes); a submitted sheet of an absent member counts (it was scored
+  independently before the meeting). At least one sheet must count.
+* Divergence above the threshold does not block closing: the council discusses, the chair
+  may reopen sheets (``scoring.services.reopen_sheet``); the flag and the spread are
+  recorded with the result and printed in the minutes.
+* The agenda only grows: a dossier already on it is in evaluation and cannot be taken off
+  (the dossier workflow has no way back); ``set_agenda`` with a list that omits one is
+  refused. Agenda changes are allowed while the session is preparing or open.
 """
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dossiers import services as dossier_services
+from dossiers.models import Dossier, DossierState
+from ocop.audit.services import record
+from ocop.regions.models import AdministrativeUnit
+from scoring.models import ProcessKind
+
+from . import queries
+from .models import (
+    AgendaItem,
+    Attendance,
+    Council,
+    CouncilMember,
+    DocumentKind,
+    DocumentStatus,
+    EvaluationSession,
+    GeneratedDocument,
+    ItemResultRecord,
+    MemberRole,
+    Recusal,
+    SessionState,
+)
+from .results import ItemResult, member_name, quorum
+from .results import item_result as _item_result
+
+__all__ = [
+    "AGENDA_STATES",
+    "CouncilError",
+    "ItemResult",
+    "close_item",
+    "close_session",
+    "create_council",
+    "create_session",
+    "declare_recusal",
+    "item_result",
+    "open_scoring",
+    "queue_minutes",
+    "quorum",
+    "record_attendance",
+    "set_agenda",
+    "start_meeting",
+]
+
+
+class CouncilError(Exception):
+    """A refused council action; ``message`` is for the user, ``details`` carries data for
+    the caller (e.g. the members who have not submitted)."""
+
+    def __init__(self, message, *, code="refused", details=None):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.code = code
+        self.details = details or {}
+
+    def __str__(self):
+        return self.message
+
+
+#: Dossiers that may be put on a session's agenda.
+AGENDA_STATES = (DossierState.ACCEPTED, DossierState.PRE_ASSESSED)
+#: Session states in which the agenda may change.
+AGENDA_EDIT_STATES = (SessionState.PREPARING, SessionState.OPEN)
+#: Session states in which items can be closed (scoring states).
+SCORING_STATES = (SessionState.OPEN, SessionState.MEETING)
+
+COUNCIL_FIELDS = ("name", "level", "unit", "decision_number", "decision_date",
+                  "decision_signer", "term_start", "term_end", "quorum_ratio",
+                  "chair_required", "divergence_threshold", "peer_visibility")
+MEMBER_FIELDS = ("user", "role", "organisation", "advisory", "order")
+
+
+def _refuse(message, code, **details):
+    raise CouncilError(message, code=code, details=details)
+
+
+def _validation_details(error):
+    if hasattr(error, "message_dict"):
+        return {key: [str(m) for m in value] for key, value in error.message_dict.items()}
+    return {"__all__": [str(m) for m in error.messages]}
+
+
+def _lock_session(session):
+    return (EvaluationSession.objects.select_for_update(of=("self",))
+            .select_related("council", "round__level", "round__regime", "round__unit")
+            .get(pk=session.pk))
+
+
+def _product_label(dossier):
+    return str(dossier.product) if dossier.product_id else str(dossier.pk)
+
+
+# --- councils --------------------------------------------------------------------------------
+
+
+def create_council(user, *, data, members):
+    """A council with its establishing decision, settings and members.
+
+    ``data``: the ``Council`` fields (``unit`` an AdministrativeUnit); ``members``: dicts
+    ``{user, role="member", organisation="", advisory=False, order=<position>}``. Exactly
+    one chair, who scores (not advisory); a user appears once.
+    """
+    data = dict(data or {})
+    unknown = sorted(set(data) - set(COUNCIL_FIELDS))
+    if unknown:
+        _refuse(_("Unknown council fields: %(list)s.") % {"list": ", ".join(unknown)},
+                "invalid", fields={key: [_("Not a council field.")] for key in unknown})
+    unit = data.get("unit")
+    if unit is not None and not isinstance(unit, AdministrativeUnit):
+        unit = data["unit"] = AdministrativeUnit.objects.filter(pk=unit).first()
+    if unit is None:
+        _refuse(_("Choose the area of the council."), "invalid",
+                fields={"unit": [_("This field is required.")]})
+    if not queries.can_manage_unit(user, unit):
+        _refuse(_("Only department staff of the area or an administrator may set up a "
+                  "council."), "permission")
+    council = Council(**data)
+    try:
+        council.full_clean()
+    except ValidationError as error:
+        _refuse(_("Please correct the council's details."), "invalid",
+                fields=_validation_details(error))
+    if council.divergence_threshold is not None and council.divergence_threshold < 0:
+        _refuse(_("The divergence threshold cannot be negative."), "invalid",
+                fields={"divergence_threshold": [_("Must be 0 or more.")]})
+    if council.level in ("district", "province") and unit.level != council.level:
+        _refuse(_("A %(level)s council must belong to a %(level)s.")
+                % {"level": council.get_level_display().lower()}, "invalid",
+                fields={"unit": [_("The area does not match the council's level.")]})
+
+    rows = []
+    for i, raw in enumerate(members or []):
+        raw = dict(raw)
+        extra = sorted(set(raw) - set(MEMBER_FIELDS))
+        if extra:
+            _refuse(_("Unknown member fields: %(list)s.") % {"list": ", ".join(extra)},
+                    "invalid")
+        raw.setdefault("role", MemberRole.MEMBER)
+        raw.setdefault("order", i)
+        raw["advisory"] = bool(raw.get("advisory", False))
+        rows.append(raw)
+    users = [getattr(r.get("user"), "pk", r.get("user")) for r in rows]
+    if None in users:
+        _refuse(_("Every member must be a user account."), "invalid")
+    if len(set(users)) != len(users):
+        _refuse(_("A person can be listed only once in a council."), "duplicate_member")
+    chairs = [r for r in rows if r["role"] == MemberRole.CHAIR]
+    if len(chairs) != 1:
+        _refuse(_("A council has exactly one chair."), "chair_count")
+    if chairs[0]["advisory"]:
+        _refuse(_("The chair scores and cannot be an advisory-team member."), "invalid")
+
+    with transaction.atomic():
+        council.save()
+        objs = []
+        for raw in rows:
+            person = raw.pop("user")
+            member = CouncilMember(council=council, **raw)
+            if hasattr(person, "pk"):
+                member.user = person
+            else:
+                member.user_id = person
+            try:
+                member.full_clean(exclude=["council"])
+            except ValidationError as error:
+                _refuse(_("Please correct the member list."), "invalid",
+                        fields=_validation_details(error))
+            objs.append(member)
+        CouncilMember.objects.bulk_create(objs)
+        record("council.created", council, actor=user, after={
+            "decision": council.decision_number, "unit": unit.pk,
+            "quorum_ratio": str(council.quorum_ratio),
+            "chair_required": council.chair_required,
+            "divergence_threshold": str(council.divergence_threshold),
+            "peer_visibility": council.peer_visibility,
+            "members": [{"user": m.user_id, "role": m.role, "advisory": m.advisory}
+                        for m in objs],
+        })
+    return council
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def create_session(user, *, council, round, date, place=""):
+    """A session of ``council`` for an evaluation round of the council's level and area."""
+    if not queries.can_manage_council(user, council):
+        _refuse(_("Only department staff of the area or an administrator may plan a "
+                  "council session."), "permission")
+    level = round.level
+    if level.kind != ProcessKind.COUNCIL or level.admin_level != council.level:
+        _refuse(_("This round is not evaluated by a council of this level (%(level)s).")
+                % {"level": council.get_level_display()}, "wrong_round")
+    if not AdministrativeUnit.objects.within([council.unit]).filter(
+            pk=round.unit_id).exists():
+        _refuse(_("This round belongs to another area than the council's."), "wrong_round")
+    if date is None:
+        _refuse(_("Give the date of the session."), "invalid",
+                fields={"date": [_("This field is required.")]})
+    with transaction.atomic():
+        session = EvaluationSession.objects.create(council=council, round=round, date=date,
+                                                   place=(place or "").strip())
+        record("session.created", session, actor=user,
+               after={"council": council.pk, "round": round.pk, "date": str(date),
+                      "place": session.place})
+    return session
+
+
+def set_agenda(user, session, dossiers):
+    """The session's agenda becomes ``dossiers`` in this order. New dossiers must belong to
+    the session's round and be accepted or pre-assessed; each is moved to "in evaluation"
+    through ``dossiers.services.start_evaluation``. A dossier already on the agenda cannot
+    be left out (its evaluation has started)."""
+    wanted_ids = list(dict.fromkeys(d.pk for d in dossiers))
+    fresh = Dossier.objects.select_related("product").in_bulk(wanted_ids)
+    dossiers = [fresh[pk] for pk in wanted_ids]
+    with transaction.atomic():
+        session = _lock_session(session)
+        if not queries.can_manage_council(user, session.council):
+            _refuse(_("Only department staff of the area or an administrator may set the "
+                      "agenda."), "permission")
+        if session.state not in AGENDA_EDIT_STATES:
+            _refuse(_("The agenda can no longer change: the session is “%(state)s”.")
+                    % {"state": session.get_state_display()}, "state")
+        existing = {item.dossier_id: item for item in
+                    session.agenda.select_for_update().select_related("dossier__product")}
+        wanted = {d.pk for d in dossiers}
+        dropped = [item.dossier for pk, item in existing.items() if pk not in wanted]
+        if dropped:
+            _refuse(_("A dossier on the agenda cannot be taken off, its evaluation has "
+                      "started: %(list)s.")
+                    % {"list": "; ".join(_product_label(d) for d in dropped)},
+                    "cannot_remove", dossiers=[d.pk for d in dropped])
+        new = [d for d in dossiers if d.pk not in existing]
+        wrong_round = [d for d in new if d.round_id != session.round_id]
+        if wrong_round:
+            _refuse(_("These dossiers belong to another evaluation round than the "
+                      "session's: %(list)s.")
+                    % {"list": "; ".join(_product_label(d) for d in wrong_round)},
+                    "wrong_round", dossiers=[d.pk for d in wrong_round])
+        not_ready = [d for d in new if d.state not in AGENDA_STATES]
+        if not_ready:
+            _refuse(_("Only accepted or pre-assessed dossiers can be put on the agenda; "
+                      "these are not: %(list)s.")
+                    % {"list": "; ".join(f"{_product_label(d)} ({d.get_state_display()})"
+                                         for d in not_ready)},
+                    "dossier_state", dossiers=[d.pk for d in not_ready])
+        for order, dossier in enumerate(dossiers):
+            item = existing.get(dossier.pk)
+            if item is None:
+                try:
+                    dossier_services.start_evaluation(user, dossier)
+                except dossier_services.DossierError as error:
+                    _refuse(_("%(product)s: %(message)s")
+                            % {"product": _product_label(dossier), "message": error.message},
+                            "dossier_refused", dossier=dossier.pk, dossier_code=error.code)
+                AgendaItem.objects.create(session=session, dossier=dossier, order=order)
+            elif item.order != order:
+                item.order = order
+                item.save(update_fields=["order"])
+        record("session.agenda_set", session, actor=user,
+               before={"dossiers": list(existing)},
+               after={"dossiers": [d.pk for d in dossiers]})
+    return session
+
+
+def open_scoring(user, session):
+    """preparing → open: members can open and fill their sheets."""
+    with transaction.atomic():
+        session = _lock_session(session)
+        if not queries.can_run_session(user, session):
+            _refuse(_("You may not open this session for scoring."), "permission")
+        if session.state != SessionState.PREPARING:
+            _refuse(_("Only a session in preparation can be opened for scoring (it is "
+                      "“%(state)s”).") % {"state": session.get_state_display()}, "state")
+        if not session.agenda.exists():
+            _refuse(_("Put at least one dossier on the agenda before opening the scoring."),
+                    "empty_agenda")
+        session.state = SessionState.OPEN
+        session.save(update_fields=["state"])
+        record("session.opened", session, actor=user, before={"state": "preparing"},
+               after={"state": session.state})
+    return session
+
+
+def _write_attendance(user, session, present):
+    members = list(session.council.members.all())
+    ids = {m.pk for m in members}
+    present_ids = {getattr(m, "pk", m) for m in present or ()}
+    foreign = present_ids - ids
+    if foreign:
+        _refuse(_("Only members of this council can be marked present."), "not_member",
+                members=sorted(foreign))
+    for member in members:
+        Attendance.objects.update_or_create(
+            session=session, member=member,
+            defaults={"present": member.pk in present_ids, "recorded_by": user})
+    return sorted(present_ids)
+
+
+def start_meeting(user, session, *, present):
+    """open → meeting, recording who is present (every other member: absent). Quorum is
+    checked when an item is closed, not here; the audit event carries it."""
+    with transaction.atomic():
+        session = _lock_session(session)
+        if not queries.can_run_session(user, session):
+            _refuse(_("You may not start this meeting."), "permission")
+        if session.state != SessionState.OPEN:
+            _refuse(_("Only a session open for scoring can start its meeting (it is "
+                      "“%(state)s”).") % {"state": session.get_state_display()}, "state")
+        present_ids = _write_attendance(user, session, present)
+        session.state = SessionState.MEETING
+        session.save(update_fields=["state"])
+        record("session.meeting_started", session, actor=user, before={"state": "open"},
+               after={"state": session.state, "present": present_ids,
+                      "quorum": quorum(session).as_dict()})
+    return session
+
+
+def record_attendance(user, session, *, present):
+    """Correct the attendance during the meeting (late arrival, early leave)."""
+    with transaction.atomic():
+        session = _lock_session(session)
+        if not queries.can_run_session(user, session):
+            _refuse(_("You may not record the attendance of this meeting."), "permission")
+        if session.state != SessionState.MEETING:
+            _refuse(_("Attendance is recorded during the meeting."), "state")
+        before = sorted(session.attendance.filter(present=True).values_list("member_id",
+                                                                             flat=True))
+        present_ids = _write_attendance(user, session, present)
+        record("session.attendance", session, actor=user, before={"present": before},
+               after={"present": present_ids, "quorum": quorum(session).as_dict()})
+    return session
+
+
+# --- recusals --------------------------------------------------------------------------------
+
+
+def declare_recusal(user, session, *, member, dossier, reason):
+    """A member declares a conflict of interest with a dossier of the session (or the
+    secretary records it for them). From then on the member cannot open or score the
+    dossier and any sheet they already have is left out of its result."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        session = _lock_session(session)
+        if member.council_id != session.council_id:
+            _refuse(_("This person is not a member of the session's council."), "not_member")
+        if member.user_id != user.pk and not queries.is_secretary(user, session):
+            _refuse(_("A recusal is declared by the member, or recorded for them by the "
+                      "council's secretary."), "permission")
+        if session.state == SessionState.CLOSED:
+            _refuse(_("The session is closed."), "state")
+        item = session.agenda.filter(dossier=dossier).first()
+        if item is None:
+            _refuse(_("This dossier is not on the session's agenda."), "not_on_agenda")
+        if item.closed_at is not None:
+            _refuse(_("The result of this dossier has already been recorded."), "item_closed")
+        if not reason:
+            _refuse(_("Please give the reason for the recusal."), "reason_required")
+        sheet = member.scoresheets.filter(session=session, dossier=dossier).first()
+        try:
+            with transaction.atomic():
+                recusal = Recusal.objects.create(session=session, member=member,
+                                                 dossier=dossier, reason=reason,
+                                                 recorded_by=user)
+        except IntegrityError:
+            _refuse(_("%(member)s has already declared a recusal for this dossier.")
+                    % {"member": member_name(member)}, "already_recused")
+        record("session.recusal", recusal, actor=user, reason=reason, after={
+            "member": member.pk, "dossier": dossier.pk,
+            "sheet": sheet.pk if sheet else None,
+            "sheet_state": sheet.state if sheet else None,
+        })
+    return recusal
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+def item_result(session, dossier):
+    """Pure read: see ``councils.results.item_result``."""
+    return _item_result(session, dossier)
+
+
+def _check_quorum(session):
+    q = quorum(session)
+    problems = []
+    if q.present < q.needed:
+        if q.by_meeting:
+            problems.append(
+                _("The meeting has no quorum: at least %(needed)s of the %(total)s scoring "
+                  "members must be present, %(present)s are.")
+                % {"needed": q.needed, "total": q.scoring_members, "present": q.present})
+        else:
+            problems.append(
+                _("No quorum: at least %(needed)s of the %(total)s scoring members must "
+                  "take part, %(present)s have submitted a scoresheet.")
+                % {"needed": q.needed, "total": q.scoring_members, "present": q.present})
+    if q.chair_required and not q.chair_present:
+        problems.append(_("The council's rules require the chair to be present."))
+    if problems:
+        _refuse(" ".join(problems), "no_quorum", **q.as_dict())
+    return q
+
+
+def close_item(user, session, dossier):
+    """The chair closes scoring of one dossier: with quorum and every expected sheet
+    submitted (see POLICIES), the result is recorded (``ItemResultRecord``) and the dossier
+    moves on through ``dossiers.services.record_result``."""
+    with transaction.atomic():
+        session = _lock_session(session)
+        if not queries.is_chair(user, session):
+            _refuse(_("Only the council chair may close a dossier's scoring."), "not_chair")
+        if session.state not in SCORING_STATES:
+            _refuse(_("The session is not open for scoring."), "state")
+        item = (AgendaItem.objects.select_for_update(of=("self",))
+                .select_related("dossier__product", "dossier__criteria_set")
+                .filter(session=session, dossier=dossier).first())
+        if item is None:
+            _refuse(_("This dossier is not on the session's agenda."), "not_on_agenda")
+        if item.closed_at is not None:
+            _refuse(_("The result of this dossier has already been recorded."), "item_closed")
+        q = _check_quorum(session)
+        result = _item_result(session, item.dossier)
+        if result.pending:
+            _refuse(_("These members have not submitted their scoresheet: %(list)s.")
+                    % {"list": ", ".join(s.name for s in result.pending)}, "not_submitted",
+                    members=[s.member_id for s in result.pending])
+        if result.evaluation is None:
+            _refuse(_("No submitted scoresheet counts for this dossier; it cannot be "
+                      "closed."), "no_sheets")
+        evaluation = result.evaluation
+        payload = result.as_dict()
+        payload["quorum"] = q.as_dict()
+        ItemResultRecord.objects.create(
+            item=item, members_counted=result.members_counted,
+            members=payload["members"],
+            mean_a=evaluation.mean.parts["A"], mean_b=evaluation.mean.parts["B"],
+            mean_c=evaluation.mean.parts["C"], mean_total=evaluation.mean.total,
+            band_stars=evaluation.band_stars, stars=evaluation.stars,
+            cap_reasons=payload["cap_reasons"],
+            divergence=evaluation.divergence.spread,
+            divergence_threshold=result.divergence_threshold,
+            divergence_flagged=evaluation.divergence.flagged,
+            outcome=result.outcome, outcome_stars=result.outcome_stars,
+            quorum=q.as_dict(), recorded_by=user)
+        item.closed_at = timezone.now()
+        item.save(update_fields=["closed_at"])
+        record("session.item_closed", item, actor=user, after=payload)
+        try:
+            dossier_services.record_result(user, item.dossier, outcome=result.outcome,
+                                           result=payload)
+        except dossier_services.DossierError as error:
+            _refuse(error.message, "dossier_refused", dossier_code=error.code)
+    return item
+
+
+def close_session(user, session):
+    """The chair closes the session once every item is closed; the minutes are then built
+    in the background (status row ``GeneratedDocument``)."""
+    from .tasks import build_minutes
+
+    with transaction.atomic():
+        session = _lock_session(session)
+        if not queries.is_chair(user, session):
+            _refuse(_("Only the council chair may close the session."), "not_chair")
+        if session.state not in SCORING_STATES:
+            _refuse(_("Only a session open for scoring or in meeting can be closed (it is "
+                      "“%(state)s”).") % {"state": session.get_state_display()}, "state")
+        open_items = list(session.agenda.filter(closed_at__isnull=True)
+                          .select_related("dossier__product"))
+        if open_items:
+            _refuse(_("Close every dossier first; still open: %(list)s.")
+                    % {"list": "; ".join(_product_label(i.dossier) for i in open_items)},
+                    "items_open", dossiers=[i.dossier_id for i in open_items])
+        before = session.state
+        session.state = SessionState.CLOSED
+        session.closed_at = timezone.now()
+        session.save(update_fields=["state", "closed_at"])
+        record("session.closed", session, actor=user, before={"state": before},
+               after={"state": session.state})
+        _queue(session, DocumentKind.MINUTES, user, build_minutes)
+    return session
+
+
+def _queue(session, kind, user, task):
+    GeneratedDocument.objects.update_or_create(
+        session=session, kind=kind,
+        defaults={"status": DocumentStatus.QUEUED, "reason": "", "requested_by": user,
+                  "started_at": None, "finished_at": None})
+    session_id = session.pk
+    transaction.on_commit(lambda: task.delay(session_id))
+
+
+def queue_minutes(user, session):
+    """Build the minutes again (e.g. after a failure). The chair, the secretary or a
+    manager of the council; the session must be closed."""
+    from .tasks import build_minutes
+
+    with transaction.atomic():
+        session = _lock_session(session)
+        if not queries.can_track(user, session):
+            _refuse(_("You may not request the minutes of this session."), "permission")
+        if session.state != SessionState.CLOSED:
+            _refuse(_("The minutes are made once the session is closed."), "state")
+        doc = GeneratedDocument.objects.filter(session=session,
+                                               kind=DocumentKind.MINUTES).first()
+        stale = timezone.now() - timedelta(minutes=10)
+        if doc is not None and doc.status == DocumentStatus.RUNNING and (
+                doc.started_at and doc.started_at > stale):
+            _refuse(_("The minutes are being made; please wait."), "running")
+        if doc is not None and doc.file:
+            doc.file.delete(save=False)
+            doc.file = ""
+            doc.save(update_fields=["file"])
+        _queue(session, DocumentKind.MINUTES, user, build_minutes)
+        record("session.minutes_queued", session, actor=user)
+    return GeneratedDocument.objects.get(session=session, kind=DocumentKind.MINUTES)

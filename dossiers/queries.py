@@ -6,6 +6,8 @@ including the pre-2025 provinces it absorbed; an admin sees everything; anyone e
 nothing (views answer 404 on objects outside the queryset).
 """
 
+from django.db.models import Q
+
 from ocop.accounts.models import Role
 from ocop.accounts.queries import is_admin, visible_units
 from ocop.text import fold
@@ -44,9 +46,17 @@ def rounds_visible_to(user):
 
 
 def dossiers_visible_to(user):
+    """The dossiers of the user's areas, plus — to read, before and during the meeting —
+    those on the agenda of a council the user sits on, except the ones they recused
+    themselves from. (What a user may *do* is decided by ``dossiers.rules``.)"""
     if is_admin(user):
         return Dossier.objects.all()
-    return Dossier.objects.filter(unit__in=_units(user))
+    from councils.models import AgendaItem, Recusal
+
+    on_agenda = AgendaItem.objects.filter(session__council__members__user=user).exclude(
+        dossier__in=Recusal.objects.filter(member__user=user).values("dossier_id")
+    ).values("dossier_id")
+    return Dossier.objects.filter(Q(unit__in=_units(user)) | Q(pk__in=on_agenda))
 
 
 def documents_visible_to(user):

@@ -11,6 +11,8 @@ api_v1 = [
     path("me/", api.MeView.as_view(), name="api-me"),
     path("", include("scoring.api")),  # regimes/, criteria-sets/ (scoring.api.router)
     path("", include("dossiers.api")),  # producers/, products/, rounds/, dossiers/
+    path("", include("councils.api")),  # councils/, sessions/, sessions/{id}/results/
+    path("", include("councils.api_sheets")),  # scoresheets/
 ]
 
 urlpatterns = [
@@ -27,6 +29,7 @@ urlpatterns = [
     path("documents/", include("ocop.documents.urls")),
     path("criteria/", include("scoring.urls")),
     path("dossiers/", include("dossiers.urls")),
+    path("councils/", include("councils.urls")),
 ]
 
 handler404 = "ocop.web.views.page_not_found"

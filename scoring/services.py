@@ -148,7 +148,9 @@ def open_sheet(session, dossier, member, user):
 
 
 def _locked_sheet(sheet_id):
-    return Scoresheet.objects.select_for_update().select_related(
+    # lock the sheet row only: the joined session/dossier/member rows are shared by every
+    # member of the session, and locking them would queue all autosaves behind each other
+    return Scoresheet.objects.select_for_update(of=("self",)).select_related(
         "session", "dossier", "member", "criteria_set").get(pk=sheet_id)
 
 

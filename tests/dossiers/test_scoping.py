@@ -110,3 +110,37 @@ def test_commune_officer_cannot_file_a_producer_of_another_commune(world):
 
     assert refused.value.code == "area"
     assert foreign_product.dossiers.count() == 1
+
+
+def test_council_member_reads_agenda_dossiers_only_and_may_not_act(
+        client, cantho, criteria, make_user):
+    """A council member without a role reads the dossiers on their council's agenda (not
+    the others, not the ones they recused from) and gets no workflow action."""
+    from councils.models import Recusal
+    from dossiers.queries import dossiers_visible_to
+    from dossiers.services import available_actions
+    from tests import factories
+
+    chair, member, recused = (make_user(f"hd.{n}") for n in ("chair", "member", "recused"))
+    round_ = factories.evaluation_round(cantho["ninhkieu"])
+    on_agenda = factories.dossier(round_, state="in_evaluation")
+    conflict = factories.dossier(round_, state="in_evaluation")
+    elsewhere = factories.dossier(round_, state="accepted")
+    council = factories.council(cantho["ninhkieu"], [chair, member, recused])
+    session = factories.session(council, round_, [on_agenda, conflict])
+    Recusal.objects.create(session=session, member=council.members.get(user=recused),
+                           dossier=conflict, reason="Người thân", recorded_by=recused)
+
+    assert set(dossiers_visible_to(member)) == {on_agenda, conflict}
+    assert set(dossiers_visible_to(recused)) == {on_agenda}
+    assert available_actions(member, on_agenda) == []
+    # the chair only records the council's result (when closing the item), nothing else
+    assert available_actions(chair, on_agenda) == ["record_result"]
+
+    client.force_login(member)
+    page = client.get(f"/dossiers/{on_agenda.pk}/")
+    assert page.status_code == 200
+    assert on_agenda.product.name in page.content.decode()
+    assert client.get(f"/dossiers/{elsewhere.pk}/").status_code == 404
+    client.force_login(recused)
+    assert client.get(f"/dossiers/{conflict.pk}/").status_code == 404

@@ -1,0 +1,158 @@
+"""The independence rule (councils.queries): who sees whose choices, per the council's
+``peer_visibility``, before and after the session closes. Every test first creates the
+sheets that could leak."""
+
+import pytest
+
+from councils import queries
+from councils.models import PeerVisibility, Recusal, SessionState
+from ocop.accounts.models import Role
+from scoring.models import SheetState
+from tests.councils import build, pick, quick_sheet
+
+pytestmark = pytest.mark.django_db
+
+
+def ids(queryset):
+    return set(queryset.values_list("pk", flat=True))
+
+
+@pytest.fixture
+def make_world(cantho, criteria, make_user):
+    def make(visibility, **extra):
+        world = build(cantho, make_user, n_members=3, n_dossiers=2,
+                      peer_visibility=visibility, **extra)
+        cs = world.dossier.criteria_set
+        chair, a, b = world.members
+        first, second = world.dossiers
+        world.extra = {
+            "chair": quick_sheet(world.session, first, chair, pick(cs, 70)),
+            "a": quick_sheet(world.session, first, a, pick(cs, 60), state=SheetState.DRAFT),
+            "b": quick_sheet(world.session, first, b, pick(cs, 80)),
+            "b2": quick_sheet(world.session, second, b, pick(cs, 65)),
+            "a2": quick_sheet(world.session, second, a, pick(cs, 66),
+                              state=SheetState.DRAFT),
+        }
+        return world
+    return make
+
+
+def close(world):
+    world.session.state = SessionState.CLOSED
+    world.session.save()
+
+
+def test_after_submit_member_sees_others_only_once_own_sheet_is_submitted(make_world):
+    world = make_world(PeerVisibility.AFTER_OWN_SUBMIT)
+    sheets = world.extra
+    a = world.members[1].user
+
+    assert ids(queries.sheets_visible_to(a, world.session)) == {sheets["a"].pk,
+                                                               sheets["a2"].pk}
+    assert not queries.can_see_choices(a, sheets["b"])
+    assert queries.can_see_choices(a, sheets["a"])
+
+    sheets["a"].state = SheetState.SUBMITTED
+    sheets["a"].save()
+
+    visible = ids(queries.sheets_visible_to(a, world.session))
+    # the other submitted sheets of the SAME dossier; not the second dossier's sheets
+    assert visible == {sheets["a"].pk, sheets["a2"].pk, sheets["b"].pk, sheets["chair"].pk}
+    assert queries.can_see_choices(a, sheets["b"])
+    assert not queries.can_see_choices(a, sheets["b2"])
+
+    # a recused member sees no one else's sheet of that dossier, even with their own
+    # submitted (the sheet no longer counts)
+    Recusal.objects.create(session=world.session, member=world.members[1],
+                           dossier=world.dossiers[0], reason="Họ hàng",
+                           recorded_by=world.secretary.user)
+    assert not queries.can_see_choices(a, sheets["b"])
+    Recusal.objects.all().delete()
+
+    # reopened by the chair: A's view of the others closes again
+    sheets["a"].state = SheetState.REOPENED
+    sheets["a"].save()
+    assert not queries.can_see_choices(a, sheets["b"])
+
+
+def test_after_submit_does_not_show_a_draft_of_another_member(make_world):
+    world = make_world(PeerVisibility.AFTER_OWN_SUBMIT)
+    b = world.members[2].user
+    assert not queries.can_see_choices(b, world.extra["a"])  # A's sheet is a draft
+    assert queries.can_see_choices(b, world.extra["chair"])
+
+
+def test_after_close_members_see_only_their_own_until_the_session_closes(make_world):
+    world = make_world(PeerVisibility.AFTER_CLOSE)
+    sheets = world.extra
+    b = world.members[2].user  # B has submitted both sheets
+
+    assert ids(queries.sheets_visible_to(b, world.session)) == {sheets["b"].pk,
+                                                               sheets["b2"].pk}
+    assert not queries.can_see_choices(b, sheets["chair"])
+
+    close(world)
+    assert ids(queries.sheets_visible_to(b, world.session)) == {s.pk for s in sheets.values()}
+
+
+def test_never_members_see_only_their_own_even_after_close(make_world):
+    world = make_world(PeerVisibility.NEVER)
+    sheets = world.extra
+    a = world.members[1].user
+    close(world)
+
+    assert ids(queries.sheets_visible_to(a, world.session)) == {sheets["a"].pk,
+                                                               sheets["a2"].pk}
+    assert not queries.can_see_choices(a, sheets["b"])
+    assert queries.can_see_choices(world.staff, sheets["b"])  # the office keeps the record
+
+
+@pytest.mark.parametrize("visibility", list(PeerVisibility))
+def test_chair_and_secretary_see_no_other_choices_before_close(make_world, visibility):
+    world = make_world(visibility)
+    sheets = world.extra
+    chair, secretary = world.chair.user, world.secretary.user
+
+    assert ids(queries.sheets_visible_to(secretary, world.session)) == set()
+    assert not queries.can_see_choices(secretary, sheets["b"])
+    chair_sees = ids(queries.sheets_visible_to(chair, world.session))
+    if visibility == PeerVisibility.AFTER_OWN_SUBMIT:
+        # the chair has submitted on the first dossier: like any member who has
+        assert chair_sees == {sheets["chair"].pk, sheets["b"].pk}
+    else:
+        assert chair_sees == {sheets["chair"].pk}
+    assert not queries.can_see_choices(chair, sheets["a"])
+    assert not queries.can_see_choices(chair, sheets["b2"])
+
+
+def test_department_staff_see_nothing_before_close_and_everything_after(make_world):
+    world = make_world(PeerVisibility.AFTER_CLOSE)
+    assert ids(queries.sheets_visible_to(world.staff, world.session)) == set()
+    assert not queries.can_see_choices(world.staff, world.extra["b"])
+    close(world)
+    assert len(ids(queries.sheets_visible_to(world.staff, world.session))) == 5
+
+
+def test_outsiders_see_nothing_even_after_close(make_world, make_user, cantho):
+    world = make_world(PeerVisibility.AFTER_CLOSE)
+    close(world)
+    other_area = make_user("staff-pd", Role.DEPARTMENT_STAFF, cantho["phongdien"])
+    neighbour = make_user("officer-pd", Role.LOCAL_OFFICER, cantho["phongdien"])
+    nobody = make_user("nobody")
+    for user in (other_area, neighbour, nobody):
+        assert ids(queries.sheets_visible_to(user, world.session)) == set()
+        assert not queries.can_see_choices(user, world.extra["b"])
+
+
+def test_aggregates_for_secretary_during_session_chair_after_own_sheet(make_world):
+    world = make_world(PeerVisibility.AFTER_CLOSE)
+    first, second = world.dossiers
+    chair, secretary, member = world.chair.user, world.secretary.user, world.members[1].user
+    assert queries.can_see_aggregates(secretary, world.session, second)
+    assert queries.can_see_aggregates(chair, world.session, first)  # chair submitted
+    assert not queries.can_see_aggregates(chair, world.session, second)
+    assert not queries.can_see_aggregates(member, world.session, first)
+    assert not queries.can_see_aggregates(world.staff, world.session, first)
+    close(world)
+    assert queries.can_see_aggregates(world.staff, world.session, second)
+    assert not queries.can_see_aggregates(member, world.session, first)  # not a tracker

@@ -1,0 +1,441 @@
+"""Council services: councils, sessions, agenda, attendance, recusals, closing items and the
+session. Each refusal changes nothing; permissions use an owner, a colleague of the same
+area with another role, and an outsider."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from councils import services
+from councils.models import (
+    AgendaItem,
+    Attendance,
+    Council,
+    CouncilMember,
+    DocumentStatus,
+    EvaluationSession,
+    GeneratedDocument,
+    ItemResultRecord,
+    MemberRole,
+    PeerVisibility,
+    Recusal,
+    SessionState,
+)
+from dossiers.models import Dossier, DossierState, Transition
+from ocop.accounts.models import Role
+from ocop.audit.models import AuditEvent
+from scoring import services as scoring
+from tests import factories
+from tests.councils import build, by_hand, mean_by_hand, pick, quick_sheet, score
+
+pytestmark = pytest.mark.django_db
+
+
+def council_data(unit, **extra):
+    data = {"name": "Hội đồng đánh giá, phân hạng sản phẩm OCOP quận Ninh Kiều",
+            "level": "district", "unit": unit, "decision_number": "15/QĐ-UBND",
+            "decision_date": datetime.date(2026, 3, 1), "decision_signer": "Chủ tịch UBND"}
+    data.update(extra)
+    return data
+
+
+# --- councils --------------------------------------------------------------------------------
+
+
+def test_create_council_with_roles_advisory_team_and_default_settings(
+        cantho, criteria, make_user):
+    staff = make_user("staff", Role.DEPARTMENT_STAFF, cantho["province"])
+    people = [make_user(f"p{i}") for i in range(5)]
+
+    council = services.create_council(staff, data=council_data(cantho["ninhkieu"]), members=[
+        {"user": people[0], "role": "chair", "organisation": "UBND quận"},
+        {"user": people[1], "role": "vice_chair"},
+        {"user": people[2]},
+        {"user": people[3], "role": "secretary"},
+        {"user": people[4].pk, "advisory": True, "organisation": "Phòng Kinh tế"},
+    ])
+
+    council.refresh_from_db()
+    assert council.quorum_ratio == Decimal("0.75") and council.chair_required
+    assert council.divergence_threshold == Decimal(10)
+    assert council.peer_visibility == PeerVisibility.AFTER_CLOSE
+    rows = list(council.members.order_by("order"))
+    assert [m.role for m in rows] == ["chair", "vice_chair", "member", "secretary", "member"]
+    assert [m.scores for m in rows] == [True, True, True, False, False]
+    assert rows[4].advisory and rows[4].organisation == "Phòng Kinh tế"
+    assert AuditEvent.objects.filter(action="council.created",
+                                     object_id=str(council.pk)).exists()
+
+
+def test_create_council_refused_for_colleague_and_outsider(cantho, criteria, make_user):
+    colleague = make_user("officer", Role.LOCAL_OFFICER, cantho["phongdien"])
+    outsider = make_user("other-staff", Role.DEPARTMENT_STAFF, cantho["phongdien"])
+    chair = make_user("chair")
+    for user in (colleague, outsider):
+        with pytest.raises(services.CouncilError) as refused:
+            services.create_council(user, data=council_data(cantho["ninhkieu"]),
+                                    members=[{"user": chair, "role": "chair"}])
+        assert refused.value.code == "permission"
+    assert not Council.objects.exists()
+
+
+def test_district_officer_sets_up_own_district_council_only(cantho, criteria, make_user):
+    """Under 148 the district People's Committee sets up its council (OCOP-RULES §4)."""
+    officer = make_user("officer", Role.LOCAL_OFFICER, cantho["ninhkieu"])
+    chair = make_user("chair")
+    council = services.create_council(officer, data=council_data(cantho["ninhkieu"]),
+                                      members=[{"user": chair, "role": "chair"}])
+    assert council.unit == cantho["ninhkieu"]
+    with pytest.raises(services.CouncilError) as refused:
+        services.create_council(officer, data=council_data(cantho["phongdien"]),
+                                members=[{"user": chair, "role": "chair"}])
+    assert refused.value.code == "permission"
+    assert Council.objects.count() == 1
+
+
+@pytest.mark.parametrize("members", [
+    [{"role": "member"}],
+    [{"role": "chair"}, {"role": "chair"}],
+    [{"role": "chair", "advisory": True}],
+])
+def test_create_council_needs_exactly_one_scoring_chair(cantho, criteria, make_user, members):
+    staff = make_user("staff", Role.DEPARTMENT_STAFF, cantho["province"])
+    rows = [{"user": make_user(f"u{i}"), **m} for i, m in enumerate(members)]
+    with pytest.raises(services.CouncilError):
+        services.create_council(staff, data=council_data(cantho["ninhkieu"]), members=rows)
+    assert not Council.objects.exists() and not CouncilMember.objects.exists()
+
+
+def test_create_council_refuses_invalid_settings(cantho, criteria, make_user):
+    staff = make_user("staff", Role.DEPARTMENT_STAFF, cantho["province"])
+    with pytest.raises(services.CouncilError) as refused:
+        services.create_council(
+            staff, data=council_data(cantho["ninhkieu"], quorum_ratio=Decimal("1.5")),
+            members=[{"user": make_user("c"), "role": "chair"}])
+    assert refused.value.code == "invalid"
+    assert not Council.objects.exists()
+
+
+# --- sessions and agenda -----------------------------------------------------------------------
+
+
+def test_create_session_refuses_a_round_of_another_level(cantho, criteria, make_user):
+    world = build(cantho, make_user)
+    province_round = factories.evaluation_round(cantho["province"], admin_level="province")
+    with pytest.raises(services.CouncilError) as refused:
+        services.create_session(world.staff, council=world.council, round=province_round,
+                                date=datetime.date(2026, 12, 5))
+    assert refused.value.code == "wrong_round"
+
+    session = services.create_session(world.staff, council=world.council, round=world.round,
+                                      date=datetime.date(2026, 12, 5), place="Hội trường")
+    assert session.state == SessionState.PREPARING
+
+
+def test_set_agenda_moves_accepted_dossiers_to_in_evaluation(cantho, criteria, make_user):
+    world = build(cantho, make_user, n_dossiers=0, session_state="preparing")
+    first, second = (factories.dossier(world.round, state="accepted") for _ in range(2))
+
+    services.set_agenda(world.staff, world.session, [second, first])
+
+    assert list(world.session.agenda.values_list("dossier_id", flat=True)) == [
+        second.pk, first.pk]
+    assert set(Dossier.objects.filter(pk__in=[first.pk, second.pk]).values_list(
+        "state", flat=True)) == {DossierState.IN_EVALUATION}
+    assert Transition.objects.filter(dossier=first, to_state="in_evaluation").exists()
+
+
+def test_set_agenda_refuses_other_round_and_unaccepted_dossiers_changing_nothing(
+        cantho, criteria, make_user):
+    world = build(cantho, make_user, n_dossiers=0, session_state="preparing")
+    ready = factories.dossier(world.round, state="accepted", product_name="Nước mắm Cái Răng")
+    draft = factories.dossier(world.round, state="draft", product_name="Tương ớt Ninh Kiều")
+    other_round = factories.evaluation_round(cantho["ninhkieu"])
+    foreign = factories.dossier(other_round, state="accepted", product_name="Mắm tôm")
+
+    with pytest.raises(services.CouncilError) as refused:
+        services.set_agenda(world.staff, world.session, [ready, draft])
+    assert refused.value.code == "dossier_state"
+    assert "Tương ớt Ninh Kiều" in refused.value.message
+    assert "Nước mắm Cái Răng" not in refused.value.message
+
+    with pytest.raises(services.CouncilError) as refused:
+        services.set_agenda(world.staff, world.session, [ready, foreign])
+    assert refused.value.code == "wrong_round" and "Mắm tôm" in refused.value.message
+
+    assert not AgendaItem.objects.filter(session=world.session).exists()
+    ready.refresh_from_db()
+    assert ready.state == DossierState.ACCEPTED
+
+
+def test_set_agenda_refused_to_colleague_and_cannot_drop_an_item(cantho, criteria, make_user):
+    world = build(cantho, make_user, n_dossiers=0, session_state="preparing")
+    dossier = factories.dossier(world.round, state="accepted")
+    officer = make_user("officer", Role.LOCAL_OFFICER, cantho["phongdien"])
+    with pytest.raises(services.CouncilError) as refused:
+        services.set_agenda(officer, world.session, [dossier])
+    assert refused.value.code == "permission"
+
+    services.set_agenda(world.staff, world.session, [dossier])
+    with pytest.raises(services.CouncilError) as refused:
+        services.set_agenda(world.staff, world.session, [])
+    assert refused.value.code == "cannot_remove"
+    assert world.session.agenda.count() == 1
+
+
+def test_session_states_preparing_open_meeting_with_attendance(cantho, criteria, make_user):
+    world = build(cantho, make_user, n_members=3, n_dossiers=0, session_state="preparing")
+    with pytest.raises(services.CouncilError) as refused:
+        services.open_scoring(world.staff, world.session)
+    assert refused.value.code == "empty_agenda"
+
+    services.set_agenda(world.staff, world.session,
+                        [factories.dossier(world.round, state="accepted")])
+    with pytest.raises(services.CouncilError) as refused:
+        services.start_meeting(world.staff, world.session, present=world.members)
+    assert refused.value.code == "state"
+
+    services.open_scoring(world.staff, world.session)
+    session = services.start_meeting(world.secretary.user, world.session,
+                                     present=world.members[:2])
+
+    assert session.state == SessionState.MEETING
+    attendance = dict(Attendance.objects.filter(session=session).values_list(
+        "member_id", "present"))
+    assert attendance == {world.members[0].pk: True, world.members[1].pk: True,
+                          world.members[2].pk: False, world.secretary.pk: False}
+    assert AuditEvent.objects.filter(action="session.meeting_started").exists()
+
+
+# --- recusals ---------------------------------------------------------------------------------
+
+
+def test_recusal_by_the_member_or_the_secretary_only(cantho, criteria, make_user):
+    world = build(cantho, make_user, n_members=3)
+    a, b, c = world.members
+    with pytest.raises(services.CouncilError) as refused:
+        services.declare_recusal(b.user, world.session, member=c, dossier=world.dossier,
+                                 reason="Họ hàng")
+    assert refused.value.code == "permission"
+    with pytest.raises(services.CouncilError) as refused:
+        services.declare_recusal(b.user, world.session, member=b, dossier=world.dossier,
+                                 reason="  ")
+    assert refused.value.code == "reason_required"
+    assert not Recusal.objects.exists()
+
+    services.declare_recusal(b.user, world.session, member=b, dossier=world.dossier,
+                             reason="Là thành viên hợp tác xã")
+    services.declare_recusal(world.secretary.user, world.session, member=c,
+                             dossier=world.dossier, reason="Người thân của chủ thể")
+    with pytest.raises(services.CouncilError) as refused:
+        services.declare_recusal(b.user, world.session, member=b, dossier=world.dossier,
+                                 reason="Lần nữa")
+    assert refused.value.code == "already_recused"
+    assert Recusal.objects.filter(session=world.session).count() == 2
+
+    # the recused member can no longer open the dossier's sheet
+    with pytest.raises(scoring.ScoringError) as blocked:
+        scoring.open_sheet(world.session, world.dossier, b, b.user)
+    assert blocked.value.code == "recused"
+
+
+def test_recusal_after_a_submitted_sheet_leaves_it_out_of_the_recorded_result(
+        cantho, criteria, make_user):
+    world = build(cantho, make_user, n_members=3)
+    cs = world.dossier.criteria_set
+    score(world.session, world.dossier, world.members[0], pick(cs, 72, stars=4))
+    score(world.session, world.dossier, world.members[1], pick(cs, 76, stars=4))
+    score(world.session, world.dossier, world.members[2], pick(cs, 98, stars=4))
+    services.declare_recusal(world.members[2].user, world.session, member=world.members[2],
+                             dossier=world.dossier, reason="Góp vốn vào cơ sở")
+    services.start_meeting(world.staff, world.session, present=world.members)
+
+    services.close_item(world.chair.user, world.session, world.dossier)
+
+    record = ItemResultRecord.objects.get(item__dossier=world.dossier)
+    assert record.members_counted == 2
+    assert [m["member"] for m in record.members] == [world.members[0].pk,
+                                                     world.members[1].pk]
+    assert record.mean_total == Decimal("74.00")
+
+
+# --- closing an item ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("targets", [(72, 75, 81), (72, 75, 81, 70, 77, 88, 74)])
+def test_close_item_records_the_result_computed_by_hand(cantho, criteria, make_user, targets):
+    world = build(cantho, make_user, n_members=len(targets))
+    cs = world.dossier.criteria_set
+    chosen = [pick(cs, t, stars=4, reverse=bool(i % 2)) for i, t in enumerate(targets)]
+    for member, choice in zip(world.members, chosen, strict=True):
+        score(world.session, world.dossier, member, choice)
+    services.start_meeting(world.staff, world.session, present=world.members)
+
+    item = services.close_item(world.chair.user, world.session, world.dossier)
+
+    hand = [by_hand(cs, c) for c in chosen]
+    totals = [t for _p, t in hand]
+    record = ItemResultRecord.objects.get(item=item)
+    assert record.members_counted == len(targets)
+    assert [Decimal(m["total"]) for m in record.members] == totals
+    assert [{k: Decimal(v) for k, v in m["parts"].items()} for m in record.members] == [
+        p for p, _t in hand]
+    assert record.mean_a == mean_by_hand([p["A"] for p, _t in hand])
+    assert record.mean_b == mean_by_hand([p["B"] for p, _t in hand])
+    assert record.mean_c == mean_by_hand([p["C"] for p, _t in hand])
+    assert record.mean_total == mean_by_hand(totals)
+    assert 70 <= record.mean_total < 90 and (record.band_stars, record.stars) == (4, 4)
+    assert record.cap_reasons == []
+    assert record.divergence == max(totals) - min(totals)
+    assert record.divergence_flagged == (max(totals) - min(totals) > 10)
+    assert (record.outcome, record.outcome_stars) == ("forward", None)
+    assert record.quorum["met"] and record.quorum["needed"] == -(-len(targets) * 3 // 4)
+
+    item.refresh_from_db()
+    assert item.closed_at is not None
+    dossier = Dossier.objects.get(pk=world.dossier.pk)
+    assert dossier.state == DossierState.FORWARDED
+    recorded = Transition.objects.get(dossier=dossier, to_state="result_recorded")
+    assert recorded.details["total"] == str(record.mean_total)
+    assert recorded.details["members_counted"] == len(targets)
+
+
+def test_close_item_without_quorum_is_refused_and_changes_nothing(cantho, criteria, make_user):
+    world = build(cantho, make_user, n_members=7)
+    cs = world.dossier.criteria_set
+    for member in world.members[:5]:
+        quick_sheet(world.session, world.dossier, member, pick(cs, 75, stars=4))
+    services.start_meeting(world.staff, world.session, present=world.members[:5])
+    events = AuditEvent.objects.count()
+
+    with pytest.raises(services.CouncilError) as refused:
+        services.close_item(world.chair.user, world.session, world.dossier)
+
+    assert refused.value.code == "no_quorum"
+    assert "6" in refused.value.message and "7" in refused.value.message
+    assert refused.value.details["needed"] == 6 and refused.value.details["present"] == 5
+    assert not ItemResultRecord.objects.exists()
+    assert AgendaItem.objects.get(session=world.session).closed_at is None
+    assert Dossier.objects.get(pk=world.dossier.pk).state == DossierState.IN_EVALUATION
+    assert AuditEvent.objects.count() == events
+
+
+def test_close_item_refused_when_chair_required_but_absent(cantho, criteria, make_user):
+    world = build(cantho, make_user, n_members=4)
+    cs = world.dossier.criteria_set
+    for member in world.members:
+        quick_sheet(world.session, world.dossier, member, pick(cs, 75, stars=4))
+    services.start_meeting(world.staff, world.session, present=world.members[1:])
+
+    with pytest.raises(services.CouncilError) as refused:
+        services.close_item(world.chair.user, world.session, world.dossier)
+    assert refused.value.code == "no_quorum" and refused.value.details["chair_present"] is False
+
+
+def test_close_item_refused_listing_present_members_who_have_not_submitted(
+        cantho, criteria, make_user):
+    world = build(cantho, make_user, n_members=4)
+    cs = world.dossier.criteria_set
+    quick_sheet(world.session, world.dossier, world.members[0], pick(cs, 75, stars=4))
+    quick_sheet(world.session, world.dossier, world.members[1], pick(cs, 75, stars=4))
+    quick_sheet(world.session, world.dossier, world.members[2], pick(cs, 75, stars=4),
+                state="reopened")
+    # members[3] is present and never opened the sheet
+    services.start_meeting(world.staff, world.session, present=world.members)
+
+    with pytest.raises(services.CouncilError) as refused:
+        services.close_item(world.chair.user, world.session, world.dossier)
+
+    assert refused.value.code == "not_submitted"
+    assert refused.value.details["members"] == [world.members[2].pk, world.members[3].pk]
+    assert "Thành viên M2" in refused.value.message and "Thành viên M3" in refused.value.message
+    assert not ItemResultRecord.objects.exists()
+
+
+def test_close_item_ignores_an_absent_member_who_never_submitted(cantho, criteria, make_user):
+    world = build(cantho, make_user, n_members=4)
+    cs = world.dossier.criteria_set
+    for member in world.members[:3]:
+        quick_sheet(world.session, world.dossier, member, pick(cs, 75, stars=4))
+    services.start_meeting(world.staff, world.session, present=world.members[:3])
+
+    services.close_item(world.chair.user, world.session, world.dossier)
+    assert ItemResultRecord.objects.get().members_counted == 3
+
+
+def test_close_item_only_by_the_chair(cantho, criteria, make_user):
+    world = build(cantho, make_user, n_members=3)
+    for member in world.members:
+        quick_sheet(world.session, world.dossier, member,
+                    pick(world.dossier.criteria_set, 75, stars=4))
+    for user in (world.members[1].user, world.secretary.user, world.staff):
+        with pytest.raises(services.CouncilError) as refused:
+            services.close_item(user, world.session, world.dossier)
+        assert refused.value.code == "not_chair"
+    assert not ItemResultRecord.objects.exists()
+
+
+def test_written_session_without_meeting_closes_on_submissions(cantho, criteria, make_user):
+    world = build(cantho, make_user, n_members=4)
+    cs = world.dossier.criteria_set
+    for member in world.members[:2]:
+        quick_sheet(world.session, world.dossier, member, pick(cs, 60))
+    with pytest.raises(services.CouncilError) as refused:
+        services.close_item(world.chair.user, world.session, world.dossier)
+    assert refused.value.code == "no_quorum" and refused.value.details["needed"] == 3
+
+    quick_sheet(world.session, world.dossier, world.members[2], pick(cs, 60))
+    services.close_item(world.chair.user, world.session, world.dossier)
+
+    record = ItemResultRecord.objects.get()
+    assert record.quorum == {"scoring_members": 4, "needed": 3, "present": 3,
+                             "chair_required": True, "chair_present": True,
+                             "by_meeting": False, "met": True}
+    assert (record.outcome, record.outcome_stars) == ("recognise", 3)
+    assert Dossier.objects.get(pk=world.dossier.pk).state == DossierState.RECOGNISED
+
+
+# --- closing the session ------------------------------------------------------------------------
+
+
+def test_close_session_needs_every_item_closed_then_queues_the_minutes(
+        cantho, criteria, make_user, django_capture_on_commit_callbacks):
+    world = build(cantho, make_user, n_members=3, n_dossiers=2)
+    cs = world.dossier.criteria_set
+    for dossier in world.dossiers:
+        for member in world.members:
+            quick_sheet(world.session, dossier, member, pick(cs, 60))
+    services.close_item(world.chair.user, world.session, world.dossiers[0])
+
+    with pytest.raises(services.CouncilError) as refused:
+        services.close_session(world.chair.user, world.session)
+    assert refused.value.code == "items_open"
+    assert refused.value.details["dossiers"] == [world.dossiers[1].pk]
+
+    services.close_item(world.chair.user, world.session, world.dossiers[1])
+    with pytest.raises(services.CouncilError) as refused:
+        services.close_session(world.members[1].user, world.session)
+    assert refused.value.code == "not_chair"
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        session = services.close_session(world.chair.user, world.session)
+
+    assert EvaluationSession.objects.get(pk=session.pk).state == SessionState.CLOSED
+    assert GeneratedDocument.objects.get(session=session).status == DocumentStatus.QUEUED
+    assert len(callbacks) == 1
+    assert AuditEvent.objects.filter(action="session.closed",
+                                     object_id=str(session.pk)).exists()
+    # nothing can be scored or closed any more
+    with pytest.raises(services.CouncilError):
+        services.close_session(world.chair.user, world.session)
+
+
+def test_sheet_reopened_by_the_chair_stops_counting(cantho, criteria, make_user):
+    world = build(cantho, make_user, n_members=2)
+    assert world.chair.role == MemberRole.CHAIR
+    sheet = quick_sheet(world.session, world.dossier, world.members[1],
+                        pick(world.dossier.criteria_set, 60))
+    scoring.reopen_sheet(sheet, world.chair.user, "Chênh lệch điểm lớn")
+    result = services.item_result(world.session, world.dossier)
+    assert result.members_counted == 0

@@ -1,0 +1,110 @@
+"""The tracker (page and polled fragment) and the results pages run the same number of
+queries whatever the number of council members (3 or 9) and the size of the criteria set
+(148 set 25, 26 criteria, or set 09, 32 criteria): the numbers are pinned here.
+
+The whole session is read at once (``councils.results.session_results``: sheets and their
+entries in two queries); a criteria set's spec is built once per process and cached
+(``scoring.services.sheet_spec``), so each measure follows one warm-up request.
+
+Tracker, chair (:data:`TRACKER_QUERIES`, 23): session, user, role assignments; the session
+(scoped); ``can_track`` (membership); the agenda items with dossier, product and recorded
+result; ``session_results`` (agenda, members, bands, attendance, submitted members, sheets,
+entries, recusals); the requester's membership; ``can_see_aggregates`` for the one agenda
+item (membership ×3, the chair's recusal, the chair's own sheet); ``quorum`` (members,
+attendance, submitted members). The secretary skips the chair's two checks (21); the
+results page adds the minutes' status row (24). ``can_see_aggregates`` is asked per agenda
+item (a few queries per item, not per member or criterion).
+"""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from scoring.loader import DATA_DIR, load_criteria_files
+from tests.councils import build, pick, quick_sheet
+
+pytestmark = pytest.mark.django_db
+
+#: Pinned query counts (see the module docstring).
+TRACKER_QUERIES = 23
+FRAGMENT_QUERIES = 23
+SECRETARY_TRACKER_QUERIES = 21
+RESULTS_QUERIES = 24
+
+
+@pytest.fixture
+def set_25(criteria):
+    load_criteria_files([DATA_DIR / "148" / "25-dong-vat-canh.yaml"])
+
+
+def world_with(cantho, make_user, *, n_members, set_no, prefix):
+    world = build(cantho, make_user, n_members=n_members, set_no=set_no, prefix=prefix)
+    cs = world.dossier.criteria_set
+    best = pick(cs, 100, stars=5)
+    for member in world.members:
+        quick_sheet(world.session, world.dossier, member, best)
+    return world
+
+
+def measure(django_assert_num_queries, user, address, expected):
+    client = Client(headers={"accept-language": "en"})
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    warm = client.get(address)
+    assert warm.status_code == 200
+    with django_assert_num_queries(expected):
+        response = client.get(address)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+CASES = [(3, 9, "a"), (9, 9, "b"), (3, 25, "c"), (9, 25, "d")]
+
+
+@pytest.mark.parametrize(("n_members", "set_no", "prefix"), CASES)
+def test_tracker_page_query_count_is_constant(
+        client, cantho, make_user, set_25, django_assert_num_queries, n_members, set_no,
+        prefix):
+    world = world_with(cantho, make_user, n_members=n_members, set_no=set_no, prefix=prefix)
+    address = reverse("councils:tracker", args=[world.session.pk])
+
+    html = measure(django_assert_num_queries, world.chair.user, address, TRACKER_QUERIES)
+
+    assert html.count('data-state="submitted"') == n_members
+    assert "<strong>100.00</strong>" in html
+
+
+@pytest.mark.parametrize(("n_members", "set_no", "prefix"), CASES)
+def test_tracker_fragment_query_count_is_constant(
+        client, cantho, make_user, set_25, django_assert_num_queries, n_members, set_no,
+        prefix):
+    world = world_with(cantho, make_user, n_members=n_members, set_no=set_no, prefix=prefix)
+    address = reverse("councils:tracker-live", args=[world.session.pk])
+
+    html = measure(django_assert_num_queries, world.chair.user, address, FRAGMENT_QUERIES)
+
+    assert html.count('data-state="submitted"') == n_members
+
+
+@pytest.mark.parametrize(("n_members", "set_no", "prefix"), CASES[::3])
+def test_secretary_tracker_query_count_is_constant(
+        client, cantho, make_user, set_25, django_assert_num_queries, n_members, set_no,
+        prefix):
+    world = world_with(cantho, make_user, n_members=n_members, set_no=set_no, prefix=prefix)
+    address = reverse("councils:tracker", args=[world.session.pk])
+
+    html = measure(django_assert_num_queries, world.secretary.user, address,
+                   SECRETARY_TRACKER_QUERIES)
+
+    assert "<strong>100.00</strong>" in html
+
+
+@pytest.mark.parametrize(("n_members", "set_no", "prefix"), CASES[::3])
+def test_session_results_query_count_is_constant(
+        client, cantho, make_user, set_25, django_assert_num_queries, n_members, set_no,
+        prefix):
+    world = world_with(cantho, make_user, n_members=n_members, set_no=set_no, prefix=prefix)
+    address = reverse("councils:session-results", args=[world.session.pk])
+
+    html = measure(django_assert_num_queries, world.chair.user, address, RESULTS_QUERIES)
+
+    assert "100.00" in html
