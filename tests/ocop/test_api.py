@@ -108,3 +108,14 @@ def test_unknown_object_gets_not_found_error_body(api, demo):
     response = api.get("/api/v1/criteria-sets/999999/", HTTP_ACCEPT_LANGUAGE="vi")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_openapi_schema_generates_without_warnings(tmp_path, db):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    schema = target.read_text()
+    for path in ("/api/v1/dossiers/{id}/transition/", "/api/v1/scoresheets/{id}/",
+                 "/api/v1/sessions/{id}/results/", "/api/v1/criteria-sets/{id}/"):
+        assert path in schema
