@@ -6,6 +6,7 @@ steps to ``STEPS`` (each a callable taking the step context dict).
 
 from django.db import transaction
 
+from councils.demo import seed_councils
 from dossiers.checklists import sync_checklists
 from dossiers.demo import seed_dossiers
 from dossiers.models import ChecklistItem
@@ -73,7 +74,7 @@ def seed_regulations(ctx):
 #: Units, accounts and regulations: what most tests need.
 BASE_STEPS = [seed_units, seed_accounts, seed_regulations]
 #: Everything ``manage.py seed_demo`` creates.
-STEPS = [*BASE_STEPS, seed_dossiers]
+STEPS = [*BASE_STEPS, seed_dossiers, seed_councils]
 
 
 def seed_demo(steps=None):
