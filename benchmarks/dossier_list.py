@@ -186,13 +186,9 @@ def _working_days_after(day, n):
 
 def seed_reference():
     """Units of Cần Thơ, the criteria sets and the demo accounts (no demo dossiers)."""
-    from dossiers.demo import seed_dossiers
     from ocop import demo
 
-    ctx = {}
-    for step in demo.STEPS:
-        if step is not seed_dossiers:
-            step(ctx)
+    demo.seed_demo(demo.BASE_STEPS)
 
 
 def _rounds():
