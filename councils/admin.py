@@ -7,6 +7,8 @@ bypass; the admin is for looking things up.
 
 from django.contrib import admin
 
+from ocop.admin_mixins import ReadOnlyInline, ReadOnlyMixin
+
 from .models import (
     AgendaItem,
     Attendance,
@@ -17,23 +19,6 @@ from .models import (
     ItemResultRecord,
     Recusal,
 )
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
 
 
 class MemberInline(ReadOnlyInline):

@@ -8,6 +8,8 @@ search text), which the admin would bypass.
 
 from django.contrib import admin
 
+from ocop.admin_mixins import ReadOnlyInline, ReadOnlyMixin
+
 from .models import (
     ChecklistItem,
     DocumentFile,
@@ -21,24 +23,6 @@ from .models import (
     Rating,
     Transition,
 )
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
 
 # --- configuration -----------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("<int:pk>/files/<int:file_pk>/remove/", views.file_remove, name="file-remove"),
     path("<int:pk>/return/", views.return_for_completion, name="return"),
     path("<int:pk>/pre-assessment/", views.pre_assessment, name="pre-assessment"),
+    path("<int:pk>/pre-assessment.pdf", views.pre_assessment_pdf, name="pre-assessment-pdf"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("<int:pk>/<slug:action>/", views.dossier_action, name="action"),
 ]

@@ -576,6 +576,20 @@ def pre_assessment(request, pk):
 
 
 @login_required
+@require_GET
+def pre_assessment_pdf(request, pk):
+    """The recorded pre-assessment (Mẫu 03, or the district acceptance) as a PDF."""
+    from ocop.documents.pdf import pdf_response
+
+    from .documents import pre_assessment_pdf as render_report
+
+    dossier = _dossier(request, pk)
+    if not hasattr(dossier, "pre_assessment"):
+        raise Http404
+    return pdf_response(render_report(dossier, request), f"mau-03-ho-so-{dossier.pk}.pdf")
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def withdraw(request, pk):
     dossier = _dossier(request, pk)
