@@ -35,6 +35,15 @@ def make_user(db):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _celery_in_process():
+    """Tasks run in-process in tests, also when REDIS_URL is set (``make test`` sets it for
+    the cache): a test must see a task's result, not a message left in a queue."""
+    from ocop.celery import app
+
+    app.conf.update(task_always_eager=True, task_eager_propagates=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _media_root(tmp_path_factory):
     """Uploaded and generated files of the test run go to a temporary folder, never to the
     project's media/ (tests may still override MEDIA_ROOT themselves)."""
