@@ -44,6 +44,17 @@ def _celery_in_process():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Tests create hundreds of users; the production hasher (PBKDF2, ~0.3 s a password on
+    this machine) would dominate the run."""
+    from django.test import override_settings
+
+    with override_settings(
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _media_root(tmp_path_factory):
     """Uploaded and generated files of the test run go to a temporary folder, never to the
     project's media/ (tests may still override MEDIA_ROOT themselves)."""
