@@ -375,9 +375,16 @@ def test_withdraw_needs_a_reason_and_records_it(area):
     assert withdrawn.status_code == 200
     body = withdrawn.json()
     assert body["state"] == "withdrawn"
+    from django.utils import translation
+
+    from dossiers.models import DossierState
+
+    with translation.override("vi"):  # the API answers in the default language
+        draft, gone = str(DossierState.DRAFT.label), str(DossierState.WITHDRAWN.label)
+    assert (draft, gone) == ("Đang soạn", "Đã rút hồ sơ")
     assert body["transitions"][-1] | {"at": None} == {
-        "from_state": "draft", "from_state_display": "Draft", "to_state": "withdrawn",
-        "to_state_display": "Withdrawn", "actor": "Trần Văn Ninh", "at": None,
+        "from_state": "draft", "from_state_display": draft, "to_state": "withdrawn",
+        "to_state_display": gone, "actor": "Trần Văn Ninh", "at": None,
         "reason": "Chủ thể xin rút", "details": {}}
 
 
