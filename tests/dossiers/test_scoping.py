@@ -22,7 +22,6 @@ def world(cantho, criteria, make_user, settings, tmp_path):
     """A dossier in Ninh Kiều, one in Phong Điền, one in each of two current communes —
     all created before anyone looks."""
     settings.MEDIA_ROOT = str(tmp_path)
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     communes = list(current_communes(cantho)[:2])
     users = {
         "nk": make_user("canbo.nk", Role.LOCAL_OFFICER, cantho["ninhkieu"]),

@@ -55,12 +55,6 @@ MAU_03 = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Seven users per test: a cheap hasher keeps the module fast (no test logs in)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def area(cantho, criteria, make_user, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)

@@ -60,7 +60,6 @@ def _stored_files():
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     _MEDIA["root"] = tmp_path
     SCANNED.clear()
     yield tmp_path
