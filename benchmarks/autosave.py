@@ -8,20 +8,29 @@ members (default 50), each with their own sheet on one dossier (26/2026 set 13, 
 cocoa, 34 criteria).
 
 Each member is a thread with one keep-alive ``http.client`` connection that sends
-BENCH_SAVES autosaves (default 40, stopping anyway after BENCH_SECONDS, default 60) through
-``PATCH /api/v1/scoresheets/{id}/`` with token authentication and the version protocol: the
-member keeps the version each answer returns. A 409 would be a lost update *detected* (each
-member owns their sheet, so there should be none); any other non-200 answer is an error.
+BENCH_SAVES autosaves (default 40, stopping anyway after BENCH_SECONDS, default 60) with the
+version protocol: the member keeps the version each answer returns. Two clients, run one
+after the other against the same server (BENCH_CLIENTS, default "api,htmx"):
+
+- ``api``: ``PATCH /api/v1/scoresheets/{id}/`` (JSON, token authentication);
+- ``htmx``: what the scoresheet page's autosave sends from a browser — ``POST
+  /councils/sessions/{s}/dossiers/{d}/sheet/autosave/`` (form data, session cookie, CSRF
+  token, ``HX-Request``), answered with the status line, the new version and the totals
+  rendered as HTML fragments; the version is read back from that HTML.
+
+A 409 would be a lost update *detected* (each member owns their sheet, so there should be
+none); any other non-200 answer is an error.
 Between two saves a member pauses BENCH_THINK_MS milliseconds ("min-max", default
 "500-1500": every member clicking a new option about once a second, all at the same time —
 several times faster than anybody reads a criterion and its evidence; "0" for a
 closed-loop stress run that measures the server's capacity).
 
-At the end the database is checked: every member's last choices must be the ones they
-sent, and the sheet's version the one they hold (a mismatch is a lost update).
+After each client's run the database is checked: every member's last choices must be the
+ones they sent, and the sheet's version the one they hold (a mismatch is a lost update).
 
-Prints ``requests, errors, p50, p95 (ms), lost updates`` (and conflicts, throughput);
-exits 1 if p95 ≥ BENCH_P95_MS (default 150) or errors > 0 or lost updates > 0.
+Prints, per client, ``requests, errors, p50, p95 (ms), lost updates`` (and conflicts,
+throughput); exits 1 if any client's p95 ≥ BENCH_P95_MS (default 150) or it had errors or
+lost updates.
 
 Tuning (environment, passed to gunicorn): WEB_CONCURRENCY (default here cores + 1, which
 measured better than the production default 2 × cores + 1 on a 2-core machine),
@@ -34,6 +43,7 @@ import http.client
 import json
 import os
 import random
+import re
 import secrets
 import signal
 import socket
@@ -67,6 +77,9 @@ SAVES = _int_env("BENCH_SAVES", 40)
 SECONDS = _int_env("BENCH_SECONDS", 60)
 P95_LIMIT_MS = _int_env("BENCH_P95_MS", 150)
 THINK = _think_range()
+CLIENTS = [c.strip() for c in os.environ.get("BENCH_CLIENTS", "api,htmx").split(",")
+           if c.strip()]
+VERSION_IN_HTML = re.compile(rb'id="sheet-version" value="(\d+)"')
 
 
 # --- the throwaway database -------------------------------------------------------------------
@@ -175,12 +188,33 @@ def seed(members):
     for member in council.members.select_related("user").order_by("order"):
         sheet = open_sheet(session, dossier, member, member.user)
         clients.append({"token": token_of[member.user_id], "sheet": sheet.pk,
-                        "version": sheet.version})
+                        "version": sheet.version, "cookies": browser_cookies(member.user),
+                        "autosave": f"/councils/sessions/{session.pk}/dossiers/{dossier.pk}"
+                                    f"/sheet/autosave/"})
     options = {}
     for criterion_id, option_id in (Option.objects.filter(criteria_set=criteria_set)
                                     .values_list("criterion_id", "id")):
         options.setdefault(criterion_id, []).append(option_id)
     return clients, options
+
+
+def browser_cookies(user):
+    """A logged-in browser's cookies (the session row a login would have written, and a
+    CSRF cookie whose value the client repeats in X-CSRFToken, as the page's script does)
+    — without going through the login form, whose password hashing is not what is measured."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils.crypto import get_random_string
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    csrf = get_random_string(32)
+    return {"session": (settings.SESSION_COOKIE_NAME, store.session_key),
+            "csrf": (settings.CSRF_COOKIE_NAME, csrf)}
 
 
 def stored_state(sheet_ids):
@@ -220,7 +254,7 @@ def start_gunicorn(db_url, port, log):
     if env.get("REDIS_URL"):
         # Production settings (DEBUG=0) need these; nothing here leaves the machine.
         env.update({
-            "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
+            "DEBUG": "0",
             "ALLOWED_HOSTS": "127.0.0.1,localhost", "CSRF_TRUSTED_ORIGINS": "http://127.0.0.1",
             "DEFAULT_FROM_EMAIL": "bench@localhost", "SECURE_SSL_REDIRECT": "0",
         })
@@ -260,9 +294,11 @@ def stop_gunicorn(proc):
 
 
 class Member(threading.Thread):
-    def __init__(self, port, client, options, barrier, deadline, seed_value):
+    def __init__(self, kind, port, client, options, barrier, deadline, seed_value):
         super().__init__(daemon=True)
+        self.kind = kind
         self.port = port
+        self.client = client
         self.token = client["token"]
         self.sheet = client["sheet"]
         self.version = client["version"]
@@ -288,12 +324,20 @@ class Member(threading.Thread):
         response = self.conn.getresponse()
         return response.status, response.read()
 
-    def _call(self, method, path, body=None):
-        headers = {"Authorization": f"Token {self.token}", "Accept": "application/json",
-                   "Accept-Language": "en"}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-            body = json.dumps(body)
+    def _call(self, method, path, body=None, form=None):
+        if form is not None:
+            (session_name, session), (csrf_name, csrf) = (self.client["cookies"]["session"],
+                                                          self.client["cookies"]["csrf"])
+            headers = {"Cookie": f"{session_name}={session}; {csrf_name}={csrf}",
+                       "X-CSRFToken": csrf, "HX-Request": "true", "Accept-Language": "vi",
+                       "Content-Type": "application/x-www-form-urlencoded"}
+            body = urllib.parse.urlencode(form)
+        else:
+            headers = {"Authorization": f"Token {self.token}", "Accept": "application/json",
+                       "Accept-Language": "en"}
+            if body is not None:
+                headers["Content-Type"] = "application/json"
+                body = json.dumps(body)
         try:
             return self._send(method, path, body, headers)
         except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
@@ -313,6 +357,21 @@ class Member(threading.Thread):
             if status == 200:
                 self.version = json.loads(data)["version"]
 
+    def save(self, path, criterion, option):
+        """One autosave; returns the answer's status and the version it carries."""
+        if self.kind == "htmx":
+            status, data = self._call("POST", self.client["autosave"], form={
+                "criterion": criterion, "option": option, "version": self.version})
+            found = VERSION_IN_HTML.search(data)
+            return status, (int(found.group(1)) if found else None), data
+        body = {"version": self.version, "entries": [{"criterion": criterion, "option": option}]}
+        status, data = self._call("PATCH", path, body)
+        if status == 200:
+            return status, json.loads(data)["version"], data
+        if status == 409:
+            return status, json.loads(data)["current"]["version"], data
+        return status, None, data
+
     def run(self):
         criteria = sorted(self.options)
         path = f"/api/v1/scoresheets/{self.sheet}/"
@@ -323,12 +382,10 @@ class Member(threading.Thread):
                 break
             criterion = self.random.choice(criteria)
             option = self.random.choice(self.options[criterion])
-            body = {"version": self.version,
-                    "entries": [{"criterion": criterion, "option": option}]}
             started = time.perf_counter()
             idle = time.monotonic() - self.last_used
             try:
-                status, data = self._call("PATCH", path, body)
+                status, version, data = self.save(path, criterion, option)
             except (OSError, http.client.HTTPException) as exc:
                 self.latencies.append((time.perf_counter() - started) * 1000)
                 self.errors.append(f"{type(exc).__name__}: {exc} (connection idle {idle:.1f} s, "
@@ -338,12 +395,12 @@ class Member(threading.Thread):
             finally:
                 self.last_used = time.monotonic()
             self.latencies.append((time.perf_counter() - started) * 1000)
-            if status == 200:
-                self.version = json.loads(data)["version"]
+            if status == 200 and version is not None:
+                self.version = version
                 self.last[criterion] = option
-            elif status == 409:
+            elif status == 409 and version is not None:
                 self.conflicts += 1
-                self.version = json.loads(data)["current"]["version"]
+                self.version = version
             else:
                 self.errors.append(f"HTTP {status}: {data[:200]!r}")
             if THINK[1] > 0:
@@ -359,9 +416,55 @@ def percentile(values, fraction):
     return ordered[index]
 
 
+def run_client(kind, port, clients, options):
+    """All members save at once through one client; prints the figures, returns failure."""
+    if kind not in ("api", "htmx"):
+        raise SystemExit(f"BENCH_CLIENTS: unknown client {kind!r} (api, htmx)")
+    barrier = threading.Barrier(len(clients) + 1)
+    deadline = time.monotonic() + SECONDS + 30  # the timed part is bounded again below
+    members = [Member(kind, port, client, options, barrier, deadline, i)
+               for i, client in enumerate(clients)]
+    for member in members:
+        member.warm_up()
+    for member in members:
+        member.deadline = time.monotonic() + SECONDS
+        member.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for member in members:
+        member.join(SECONDS + 30)
+    elapsed = time.perf_counter() - started
+
+    latencies = [ms for m in members for ms in m.latencies]
+    errors = [e for m in members for e in m.errors]
+    conflicts = sum(m.conflicts for m in members)
+    reconnects = sum(m.reconnects for m in members)
+    versions, stored = stored_state([m.sheet for m in members])
+    lost = 0
+    for member, client in zip(members, clients, strict=True):
+        lost += sum(1 for criterion, option in member.last.items()
+                    if stored.get((member.sheet, criterion)) != option)
+        lost += versions.get(member.sheet) != member.version
+        client["version"] = member.version  # the next client goes on from here
+    p50, p95 = percentile(latencies, 0.50), percentile(latencies, 0.95)
+    print(f"[{kind}] members={len(members)} saves/member≤{SAVES} think={THINK[0] * 1000:.0f}-"
+          f"{THINK[1] * 1000:.0f} ms elapsed={elapsed:.1f} s "
+          f"throughput={len(latencies) / elapsed:.0f} req/s")
+    print(f"[{kind}] requests={len(latencies)} errors={len(errors)} p50={p50:.1f} ms "
+          f"p95={p95:.1f} ms max={max(latencies, default=float('nan')):.1f} ms "
+          f"mean={statistics.fmean(latencies) if latencies else float('nan'):.1f} ms "
+          f"conflicts(409)={conflicts} lost_updates={lost} reconnects={reconnects}")
+    for error in errors[:5]:
+        print(f"[{kind}]   error:", error)
+    return bool(p95 >= P95_LIMIT_MS or errors or lost or not latencies)
+
+
 def main():
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ocop.settings")
+    # One key for the seeding and the server: the browser sessions written while seeding
+    # carry a hash signed with it.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     database = BenchDatabase(os.environ.get("DATABASE_URL"))
     database.create()
     os.environ["DATABASE_URL"] = database.url
@@ -386,45 +489,12 @@ def main():
               f"CONN_MAX_AGE={server_env.get('CONN_MAX_AGE', '60 (default)')} "
               f"app={server_env.get('BENCH_WSGI_APP') or 'ocop.wsgi:application'}")
 
-        barrier = threading.Barrier(len(clients) + 1)
-        deadline = time.monotonic() + SECONDS + 30  # the timed part is bounded again below
-        members = [Member(port, client, options, barrier, deadline, i)
-                   for i, client in enumerate(clients)]
-        for member in members:
-            member.warm_up()
-        for member in members:
-            member.deadline = time.monotonic() + SECONDS
-            member.start()
-        barrier.wait()
-        started = time.perf_counter()
-        for member in members:
-            member.join(SECONDS + 30)
-        elapsed = time.perf_counter() - started
-
-        latencies = [ms for m in members for ms in m.latencies]
-        errors = [e for m in members for e in m.errors]
-        conflicts = sum(m.conflicts for m in members)
-        reconnects = sum(m.reconnects for m in members)
-        versions, stored = stored_state([m.sheet for m in members])
-        lost = 0
-        for member in members:
-            lost += sum(1 for criterion, option in member.last.items()
-                        if stored.get((member.sheet, criterion)) != option)
-            lost += versions.get(member.sheet) != member.version
-        p50, p95 = percentile(latencies, 0.50), percentile(latencies, 0.95)
-        load = " ".join(f"{x:.1f}" for x in os.getloadavg())
-        print(f"machine: {os.cpu_count()} cores, load average {load} (other work on the machine "
-              f"slows every request)")
-        print(f"members={len(members)} saves/member≤{SAVES} think={THINK[0] * 1000:.0f}-"
-              f"{THINK[1] * 1000:.0f} ms elapsed={elapsed:.1f} s "
-              f"throughput={len(latencies) / elapsed:.0f} req/s")
-        print(f"requests={len(latencies)} errors={len(errors)} p50={p50:.1f} ms "
-              f"p95={p95:.1f} ms max={max(latencies, default=float('nan')):.1f} ms "
-              f"mean={statistics.fmean(latencies) if latencies else float('nan'):.1f} ms "
-              f"conflicts(409)={conflicts} lost_updates={lost} reconnects={reconnects}")
-        for error in errors[:5]:
-            print("  error:", error)
-        failed = p95 >= P95_LIMIT_MS or errors or lost or not latencies
+        print(f"machine: {os.cpu_count()} cores, load average "
+              f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} before the run (other work on "
+              f"the machine slows every request)")
+        failed = False
+        for kind in CLIENTS:
+            failed |= run_client(kind, port, clients, options)
         if failed:
             print(f"FAIL (limits: p95 < {P95_LIMIT_MS} ms, no error, no lost update); "
                   f"gunicorn log: {log.name}")

@@ -41,10 +41,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dossiers.models import Dossier
 from dossiers.queries import rounds_visible_to
-from ocop.accounts.models import Role
-from ocop.accounts.queries import is_admin, visible_units
 from ocop.documents.pdf import content_disposition
-from ocop.regions.models import AdministrativeUnit, Level
+from ocop.regions.models import AdministrativeUnit
 from scoring.models import ProcessKind, SheetState
 from scoring.services import OPEN_SESSION_STATES, ScoringError, reopen_sheet
 
@@ -153,9 +151,8 @@ class CouncilForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        units = visible_units(user, Role.DEPARTMENT_STAFF).filter(
-            level__in=[Level.PROVINCE, Level.DISTRICT]).order_by("level", "name")
-        self.fields["unit"].queryset = units
+        self.fields["unit"].queryset = council_queries.manageable_units(user).order_by(
+            "level", "name")
         for name in ("decision_date", "term_start", "term_end"):
             self.fields[name].input_formats = DATE_FORMATS
 
@@ -472,8 +469,7 @@ def council_list(request):
         .annotate(member_count=Count("members", distinct=True),
                   session_count=Count("sessions", distinct=True))
         .order_by("-decision_date", "-id"))
-    can_create = is_admin(user) or bool(
-        visible_units(user, Role.DEPARTMENT_STAFF).exists())
+    can_create = council_queries.manageable_units(user).exists()
     return render(request, "councils/chair/council_list.html",
                   {"councils": councils, "can_create": can_create})
 
@@ -482,8 +478,9 @@ def council_list(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def council_create(request):
     user = request.user
-    if not (is_admin(user) or visible_units(user, Role.DEPARTMENT_STAFF).exists()):
-        _refuse(_("Only department staff of the area can set up a council."))
+    if not council_queries.manageable_units(user).exists():
+        _refuse(_("Only department staff of the area, officers of the council's own "
+                  "district or an administrator can set up a council."))
     form = CouncilForm(request.POST or None, user=user,
                        initial={"level": CouncilLevel.PROVINCE})
     formset = MemberFormSet(request.POST or None, prefix="members",
@@ -546,7 +543,8 @@ def session_list(request):
 def session_create(request, council_id):
     council = _council(request, council_id)
     if not council_queries.can_manage_council(request.user, council):
-        _refuse(_("Only department staff of the council's area can plan its sessions."))
+        _refuse(_("Only department staff of the council's area, officers of its own "
+                  "district or an administrator can plan its sessions."))
     form = SessionForm(request.POST or None, user=request.user, council=council)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -593,7 +591,8 @@ def session_detail(request, session_id):
 def session_agenda_edit(request, session_id):
     session = _session(request, session_id)
     if not council_queries.can_manage_council(request.user, session.council):
-        _refuse(_("Only department staff of the council's area can set the agenda."))
+        _refuse(_("Only department staff of the council's area, officers of its own "
+                  "district or an administrator can set the agenda."))
     form = AgendaForm(request.POST or None, session=session,
                       initial={"dossiers": list(session.agenda.values_list("dossier_id",
                                                                             flat=True))})

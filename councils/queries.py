@@ -39,7 +39,7 @@ from django.db.models import Q
 
 from ocop.accounts.models import Role
 from ocop.accounts.queries import is_admin, role_units, visible_units
-from ocop.regions.models import AdministrativeUnit
+from ocop.regions.models import AdministrativeUnit, Level
 
 from .models import (
     Council,
@@ -91,6 +91,18 @@ def can_manage_unit(user, unit):
     units = role_units(user, Role.DEPARTMENT_STAFF)
     return bool(units) and AdministrativeUnit.objects.within(units).filter(
         pk=unit.pk).exists()
+
+
+def manageable_units(user):
+    """The province and district units ``user`` may set up councils for: ``can_manage_unit``
+    as a queryset (the area choices of the council form)."""
+    if not user.is_authenticated:
+        return AdministrativeUnit.objects.none()
+    units = visible_units(user, Role.DEPARTMENT_STAFF)
+    if not is_admin(user):
+        units = units | AdministrativeUnit.objects.filter(
+            pk__in=[unit.pk for unit in role_units(user, Role.LOCAL_OFFICER)])
+    return units.filter(level__in=[Level.PROVINCE, Level.DISTRICT])
 
 
 def can_manage_council(user, council):

@@ -187,8 +187,8 @@ def create_council(user, *, data, members):
         _refuse(_("Choose the area of the council."), "invalid",
                 fields={"unit": [_("This field is required.")]})
     if not queries.can_manage_unit(user, unit):
-        _refuse(_("Only department staff of the area or an administrator may set up a "
-                  "council."), "permission")
+        _refuse(_("Only department staff of the area, officers of the council's own "
+                  "district or an administrator may set up a council."), "permission")
     council = Council(**data)
     try:
         council.full_clean()
@@ -260,8 +260,8 @@ def create_council(user, *, data, members):
 def create_session(user, *, council, round, date, place=""):
     """A session of ``council`` for an evaluation round of the council's level and area."""
     if not queries.can_manage_council(user, council):
-        _refuse(_("Only department staff of the area or an administrator may plan a "
-                  "council session."), "permission")
+        _refuse(_("Only department staff of the area, officers of the council's own "
+                  "district or an administrator may plan a council session."), "permission")
     level = round.level
     if level.kind != ProcessKind.COUNCIL or level.admin_level != council.level:
         _refuse(_("This round is not evaluated by a council of this level (%(level)s).")
@@ -292,8 +292,8 @@ def set_agenda(user, session, dossiers):
     with transaction.atomic():
         session = _lock_session(session)
         if not queries.can_manage_council(user, session.council):
-            _refuse(_("Only department staff of the area or an administrator may set the "
-                      "agenda."), "permission")
+            _refuse(_("Only department staff of the area, officers of the council's own "
+                      "district or an administrator may set the agenda."), "permission")
         if session.state not in AGENDA_EDIT_STATES:
             _refuse(_("The agenda can no longer change: the session is “%(state)s”.")
                     % {"state": session.get_state_display()}, "state")

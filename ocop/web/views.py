@@ -78,4 +78,6 @@ def server_error(request):
 
 
 def permission_denied(request, exception=None):
-    return render(request, "403.html", status=403)
+    """403 with the reason the refusing code gave (``PermissionDenied(message)``), if any."""
+    reason = str(exception) if exception is not None else ""
+    return render(request, "403.html", {"reason": reason}, status=403)

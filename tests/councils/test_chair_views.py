@@ -434,6 +434,44 @@ def test_staff_sets_up_a_council_with_members_roles_decision_and_settings(
     assert "8.00 points" in html
 
 
+def test_district_officer_sets_up_own_district_council_only(
+        client, cantho, criteria, make_user):
+    """Under 148 the district sets up its own council: the area list offers exactly the
+    officer's district; another district posted by hand is refused on the form."""
+    officer = make_user("canbo.nk", Role.LOCAL_OFFICER, cantho["ninhkieu"])
+    ward = cantho["ninhkieu"].children.order_by("code").first()
+    commune_officer = make_user("canbo.xa", Role.LOCAL_OFFICER, ward)
+    make_user("tv0", full_name="Thành viên 0")
+    form = {
+        "name": "Hội đồng cấp huyện", "level": "district", "decision_number": "9/QĐ-UBND",
+        "decision_date": "01/03/2026", "decision_signer": "Nguyễn Văn Ký",
+        "quorum_ratio": "0.75", "chair_required": "on", "divergence_threshold": "10",
+        "peer_visibility": "after_close", "members-TOTAL_FORMS": "1",
+        "members-INITIAL_FORMS": "0", "members-MIN_NUM_FORMS": "1",
+        "members-MAX_NUM_FORMS": "40", "members-0-username": "tv0", "members-0-role": "chair"}
+    login(client, officer)
+    assert url("council-create") in text(client.get(url("council-list")))
+    page = text(client.get(url("council-create")))
+    select = page.split('name="unit"')[1].split("</select>")[0]
+    offered = re.findall(r'<option value="(\d+)"', select)
+    assert offered == [str(cantho["ninhkieu"].pk)]
+
+    refused = client.post(url("council-create"), {**form, "unit": cantho["phongdien"].pk})
+    assert refused.status_code == 200 and not Council.objects.exists()
+    assert "Select a valid choice" in text(refused)
+
+    created = client.post(url("council-create"), {**form, "unit": cantho["ninhkieu"].pk})
+    council = Council.objects.get()
+    assert created["Location"] == url("council-detail", council.pk)
+    assert council.unit == cantho["ninhkieu"]
+
+    login(client, commune_officer)  # a commune does not set up councils
+    assert url("council-create") not in text(client.get(url("council-list")))
+    denied = client.get(url("council-create"))
+    assert denied.status_code == 403
+    assert "officers of the council&#x27;s own district" in text(denied)
+
+
 def test_council_without_chair_is_refused_with_the_services_message(
         client, cantho, criteria, make_user):
     staff = make_user("so.nn", Role.DEPARTMENT_STAFF, cantho["province"])
