@@ -478,11 +478,15 @@ def council_list(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def council_create(request):
     user = request.user
-    if not council_queries.manageable_units(user).exists():
+    units = list(council_queries.manageable_units(user).values_list("pk", "level")[:2])
+    if not units:
         _refuse(_("Only department staff of the area, officers of the council's own "
                   "district or an administrator can set up a council."))
-    form = CouncilForm(request.POST or None, user=user,
-                       initial={"level": CouncilLevel.PROVINCE})
+    # A district officer (one district) finds their district and level already chosen.
+    initial = {"level": CouncilLevel.PROVINCE}
+    if len(units) == 1:
+        initial = {"unit": units[0][0], "level": units[0][1]}
+    form = CouncilForm(request.POST or None, user=user, initial=initial)
     formset = MemberFormSet(request.POST or None, prefix="members",
                             initial=None if request.method == "POST" else
                             [{"role": MemberRole.CHAIR}, {"role": MemberRole.VICE_CHAIR},

@@ -455,6 +455,8 @@ def test_district_officer_sets_up_own_district_council_only(
     select = page.split('name="unit"')[1].split("</select>")[0]
     offered = re.findall(r'<option value="(\d+)"', select)
     assert offered == [str(cantho["ninhkieu"].pk)]
+    assert f'<option value="{cantho["ninhkieu"].pk}" selected>' in select
+    assert '<option value="district" selected>' in page
 
     refused = client.post(url("council-create"), {**form, "unit": cantho["phongdien"].pk})
     assert refused.status_code == 200 and not Council.objects.exists()
