@@ -133,6 +133,35 @@ def test_sheet_page_is_keyboard_and_screen_reader_ready(client, board):
     assert 'name="action" value="submit"' in html  # the no-JS form can submit too
 
 
+def test_sheet_page_nav_marks_my_sessions_once(client, board):
+    response, _sheet = open_page(client, board, board["an"])
+    nav = response.content.decode().split('<nav class="mainnav"')[1].split("</nav>")[0]
+    my_sessions = reverse("councils:my-sessions")
+    assert nav.count(f'href="{my_sessions}"') == 1
+    assert f'<a href="{my_sessions}" aria-current="page">' in nav
+
+
+def test_sheet_page_folds_the_errata_of_the_criteria_files(client, cantho, criteria,
+                                                          make_user):
+    """The criteria files' data-provenance errata (E26-01 on 26/2026 set 01, criterion 2.4
+    and its two options) show on the member's sheet as one folded line each."""
+    from scoring.queries import erratum_id
+    from tests.councils import build
+
+    world = build(cantho, make_user, n_members=1, regime="26/2026", admin_level="province",
+                  unit="province", set_no=1)
+    login(client, world.users[0])
+    html = client.get(reverse("councils:sheet", args=(world.session.pk, world.dossier.pk)),
+                      **EN).content.decode()
+    cs = world.dossier.criteria_set
+    corrected = ([c.erratum for c in Criterion.objects.filter(criteria_set=cs) if c.erratum]
+                 + [o.erratum for o in Option.objects.filter(criteria_set=cs) if o.erratum])
+    assert len(corrected) >= 3
+    assert html.count('<details class="erratum" data-erratum="E26-01"><summary>') == sum(
+        erratum_id(text) == "E26-01" for text in corrected)
+    assert '<div class="erratum"' not in html
+
+
 def test_autosave_changes_version_totals_and_star(client, board):
     _response, sheet = open_page(client, board, board["an"])
     by_criterion = options_by_criterion(sheet.criteria_set)
