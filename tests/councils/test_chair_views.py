@@ -98,6 +98,11 @@ def test_tracker_shows_every_members_sheet_state(client, cantho, criteria, make_
     # written session (no meeting): quorum = members who submitted, 1 of the 4 needed
     assert "1 have submitted / 4 needed (of 5 scoring members)" in html
     assert "no quorum" in html
+    # the chair, next to "close": the started sheets block closing (not the idle member)
+    html = text(login(client, chair.user).get(url("tracker", world.session.pk)))
+    pending = html.split("Must submit before this product can be closed:")[1].split("</p>")[0]
+    assert drafting.user.full_name in pending and reopened.user.full_name in pending
+    assert idle.user.full_name not in pending and chair.user.full_name not in pending
 
 
 def test_tracker_shows_aggregates_never_a_members_total(client, cantho, criteria, make_user):
