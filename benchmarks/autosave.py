@@ -476,9 +476,8 @@ def main():
         print(f"seeded {database.name}: {len(clients)} members, {len(options)} criteria "
               f"({time.perf_counter() - t0:.1f} s)")
         if not database.postgres:
-            print("note: SQLite is a smoke run only; concurrent writers from several gunicorn "
-                  "workers get 'database is locked' unless the database OPTIONS set "
-                  "transaction_mode=IMMEDIATE. make bench runs on PostgreSQL.")
+            print("note: SQLite (the embedded default) is a smoke run only: its writers queue "
+                  "behind one file lock. Production and make bench use PostgreSQL.")
         from django.db import connections
 
         connections.close_all()
