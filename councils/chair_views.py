@@ -480,8 +480,7 @@ def council_create(request):
     user = request.user
     units = list(council_queries.manageable_units(user).values_list("pk", "level")[:2])
     if not units:
-        _refuse(_("Only department staff of the area, officers of the council's own "
-                  "district or an administrator can set up a council."))
+        _refuse(services.REFUSED_SETUP)
     # A district officer (one district) finds their district and level already chosen.
     initial = {"level": CouncilLevel.PROVINCE}
     if len(units) == 1:
@@ -547,8 +546,7 @@ def session_list(request):
 def session_create(request, council_id):
     council = _council(request, council_id)
     if not council_queries.can_manage_council(request.user, council):
-        _refuse(_("Only department staff of the council's area, officers of its own "
-                  "district or an administrator can plan its sessions."))
+        _refuse(services.REFUSED_PLAN)
     form = SessionForm(request.POST or None, user=request.user, council=council)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -595,8 +593,7 @@ def session_detail(request, session_id):
 def session_agenda_edit(request, session_id):
     session = _session(request, session_id)
     if not council_queries.can_manage_council(request.user, session.council):
-        _refuse(_("Only department staff of the council's area, officers of its own "
-                  "district or an administrator can set the agenda."))
+        _refuse(services.REFUSED_AGENDA)
     form = AgendaForm(request.POST or None, session=session,
                       initial={"dossiers": list(session.agenda.values_list("dossier_id",
                                                                             flat=True))})

@@ -74,28 +74,15 @@ def membership(user, session):
 # --- who manages ---------------------------------------------------------------------------
 
 
-def can_manage_unit(user, unit):
-    """Department staff whose area covers ``unit``, a local officer of exactly that unit
-    (under 148 the district sets up and runs its own council, OCOP-RULES §4), or an
-    administrator.
-
-    THE predicate for creating and running councils and sessions (set up a council, a
-    session, its agenda, open scoring, record attendance).
-    """
-    if not user.is_authenticated:
-        return False
-    if is_admin(user):
-        return True
-    if any(own.pk == unit.pk for own in role_units(user, Role.LOCAL_OFFICER)):
-        return True
-    units = role_units(user, Role.DEPARTMENT_STAFF)
-    return bool(units) and AdministrativeUnit.objects.within(units).filter(
-        pk=unit.pk).exists()
-
-
 def manageable_units(user):
-    """The province and district units ``user`` may set up councils for: ``can_manage_unit``
-    as a queryset (the area choices of the council form)."""
+    """The province and district units whose councils ``user`` sets up and runs: those
+    inside the areas of their department-staff roles, the units of their local-officer
+    roles (under 148 the district sets up and runs its own council, OCOP-RULES §4), or all
+    for an administrator.
+
+    THE rule for creating and running councils and sessions (set up a council, a session,
+    its agenda, open scoring, record attendance); ``can_manage_unit`` asks it for one unit.
+    """
     if not user.is_authenticated:
         return AdministrativeUnit.objects.none()
     units = visible_units(user, Role.DEPARTMENT_STAFF)
@@ -103,6 +90,10 @@ def manageable_units(user):
         units = units | AdministrativeUnit.objects.filter(
             pk__in=[unit.pk for unit in role_units(user, Role.LOCAL_OFFICER)])
     return units.filter(level__in=[Level.PROVINCE, Level.DISTRICT])
+
+
+def can_manage_unit(user, unit):
+    return manageable_units(user).filter(pk=unit.pk).exists()
 
 
 def can_manage_council(user, council):

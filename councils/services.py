@@ -74,6 +74,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dossiers import services as dossier_services
 from dossiers.models import Dossier, DossierState
@@ -145,6 +146,15 @@ COUNCIL_FIELDS = ("name", "level", "unit", "decision_number", "decision_date",
 MEMBER_FIELDS = ("user", "role", "organisation", "advisory", "order")
 
 
+# Refusals of ``queries.can_manage_unit`` (the pages say the same before showing a form).
+REFUSED_SETUP = gettext_lazy("Only department staff of the area, officers of the council's "
+                             "own district or an administrator may set up a council.")
+REFUSED_PLAN = gettext_lazy("Only department staff of the area, officers of the council's "
+                            "own district or an administrator may plan a council session.")
+REFUSED_AGENDA = gettext_lazy("Only department staff of the area, officers of the council's "
+                              "own district or an administrator may set the agenda.")
+
+
 def _refuse(message, code, **details):
     raise CouncilError(message, code=code, details=details)
 
@@ -187,8 +197,7 @@ def create_council(user, *, data, members):
         _refuse(_("Choose the area of the council."), "invalid",
                 fields={"unit": [_("This field is required.")]})
     if not queries.can_manage_unit(user, unit):
-        _refuse(_("Only department staff of the area, officers of the council's own "
-                  "district or an administrator may set up a council."), "permission")
+        _refuse(REFUSED_SETUP, "permission")
     council = Council(**data)
     try:
         council.full_clean()
@@ -260,8 +269,7 @@ def create_council(user, *, data, members):
 def create_session(user, *, council, round, date, place=""):
     """A session of ``council`` for an evaluation round of the council's level and area."""
     if not queries.can_manage_council(user, council):
-        _refuse(_("Only department staff of the area, officers of the council's own "
-                  "district or an administrator may plan a council session."), "permission")
+        _refuse(REFUSED_PLAN, "permission")
     level = round.level
     if level.kind != ProcessKind.COUNCIL or level.admin_level != council.level:
         _refuse(_("This round is not evaluated by a council of this level (%(level)s).")
@@ -292,8 +300,7 @@ def set_agenda(user, session, dossiers):
     with transaction.atomic():
         session = _lock_session(session)
         if not queries.can_manage_council(user, session.council):
-            _refuse(_("Only department staff of the area, officers of the council's own "
-                      "district or an administrator may set the agenda."), "permission")
+            _refuse(REFUSED_AGENDA, "permission")
         if session.state not in AGENDA_EDIT_STATES:
             _refuse(_("The agenda can no longer change: the session is “%(state)s”.")
                     % {"state": session.get_state_display()}, "state")

@@ -476,7 +476,8 @@ def test_district_officer_sets_up_own_district_council_only(
     assert url("council-create") not in text(client.get(url("council-list")))
     denied = client.get(url("council-create"))
     assert denied.status_code == 403
-    assert "officers of the council&#x27;s own district" in text(denied)
+    assert ("officers of the council&#x27;s own district or an administrator may set up a "
+            "council.") in text(denied)
 
 
 def test_council_without_chair_is_refused_with_the_services_message(
