@@ -186,9 +186,9 @@ def _working_days_after(day, n):
 
 def seed_reference():
     """Units of Cần Thơ, the criteria sets and the demo accounts (no demo dossiers)."""
-    from ocop import demo
+    from ocop.demo import seed_demo
 
-    demo.seed_demo(demo.BASE_STEPS)
+    seed_demo(base=True)
 
 
 def _rounds():

@@ -7,19 +7,18 @@
 * ``sessions/`` — list / retrieve the sessions of those councils: council, round, date,
   place, state, the agenda (dossier ids and product names) and ``my_membership`` (the
   requesting user's role in the council, or null).
-* ``sessions/{id}/results/`` — per agenda item, what the results page shows, under the
-  same rules (``councils.chair_views.build_board``):
+* ``sessions/{id}/results/`` — per agenda item, what the results page shows, from the same
+  read model (``councils.board.build_board``) and rule (``councils.rules.item_view``):
 
   - after the session is closed: the RECORDED result of every item (``recorded: true``)
-    for the council's members and the trackers (chair, secretary, department staff of
-    the area); ``member_totals`` lists the members' totals the independence rule lets the
-    user see (``sheets_visible_to``);
-  - before the close: the tracker's view for those who may track the session (chair,
-    secretary, department staff): every scoring member's sheet status and — per item,
-    only where ``can_see_aggregates`` allows (the secretary; the chair once their own
-    sheet of the dossier is submitted; nobody else before the close) — the aggregates
-    (live, ``recorded: false``, or the recorded result of a closed item); otherwise
-    ``visible: false`` and ``result: null``;
+    for the council's members and the trackers (chair, vice-chair, secretary, department
+    staff of the area); ``member_totals`` lists the members' totals the rule lets the
+    user see;
+  - before the close: the tracker's view for those who may track the session: every
+    scoring member's sheet status; the aggregates only for the chair (once their own sheet
+    is submitted) and the secretary, once enough sheets are in (``result``, else
+    ``visible: false`` and ``hidden_reason``); each member's total only once every present
+    member has submitted (the council's summary table);
   - an ordinary member before the close: **403** ``{"error": {"code": "confidential"}}``
     (they can see the session, so it is not hidden from them, but its scores are
     confidential until the session ends); a session outside the user's councils: **404**.
@@ -28,7 +27,6 @@ Errors keep the project's body ``{"error": {"code", "message", "fields"}}``.
 """
 
 from django.db.models import Prefetch
-from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -41,10 +39,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from ocop.api import UnitSerializer
+from ocop.api import ScopedObjectMixin, UnitSerializer
 
-from . import queries
-from .chair_views import build_board, may_see_results
+from . import queries, rules
+from .board import build_board
 from .models import AgendaItem, Council, CouncilMember, EvaluationSession
 
 ErrorSerializer = inline_serializer("CouncilError", {"error": inline_serializer(
@@ -60,16 +58,6 @@ NOT_FOUND = {404: OpenApiResponse(ErrorSerializer,
 
 class Confidential(exceptions.PermissionDenied):
     default_code = "confidential"
-
-
-class ScopedObjectMixin:
-    """A foreign object answers DRF's ``NotFound`` (error code ``not_found``)."""
-
-    def get_object(self):
-        try:
-            return super().get_object()
-        except Http404 as missing:
-            raise exceptions.NotFound() from missing
 
 
 # --- councils --------------------------------------------------------------------------------
@@ -228,6 +216,9 @@ class ResultSerializer(serializers.Serializer):
     divergence = DivergenceSerializer(source="*")
     outcome = serializers.ChoiceField(choices=["forward", "recognise", "not_recognise"])
     outcome_stars = serializers.IntegerField(allow_null=True)
+    statement = serializers.CharField(
+        help_text="The chair's statement that the council discussed a divergence above the "
+                  "threshold and the members confirm their scores (empty otherwise).")
 
 
 class MemberStatusSerializer(serializers.Serializer):
@@ -235,7 +226,7 @@ class MemberStatusSerializer(serializers.Serializer):
     name = serializers.CharField()
     role = serializers.CharField()
     status = serializers.CharField(
-        help_text="The member's sheet of this dossier: not_started (not opened), draft, "
+        help_text="The member's sheet of this dossier: not_started (no choice saved), draft, "
                   "submitted, reopened (for re-scoring) or recused (conflict of interest).")
 
 
@@ -257,12 +248,15 @@ class ItemResultSerializer(serializers.Serializer):
     visible = serializers.BooleanField(
         source="aggregates_visible",
         help_text="False while the independence rule hides this item's scores from you.")
+    hidden_reason = serializers.CharField(help_text="Why the scores are hidden (or empty).")
     submitted = serializers.IntegerField(help_text="Submitted sheets (trackers only, else 0).")
     statuses = MemberStatusSerializer(
         many=True, help_text="Every scoring member's sheet status (trackers only).")
     result = ResultSerializer(source="summary", allow_null=True)
     member_totals = MemberTotalSerializer(
-        many=True, help_text="After the close: the members' totals you may see.")
+        many=True, help_text="Each member's total, once every present member has submitted "
+                             "(chair, secretary) or after the close (per the council's "
+                             "rules).")
 
 
 class QuorumSerializer(serializers.Serializer):
@@ -328,7 +322,7 @@ class SessionViewSet(ScopedObjectMixin, viewsets.ReadOnlyModelViewSet):
         session = self.get_object()
         session = EvaluationSession.objects.select_related(
             "council__unit", "round__unit", "round__level", "round__regime").get(pk=session.pk)
-        if not may_see_results(request.user, session):
+        if not rules.may_see_results(request.user, session):
             raise Confidential(_("The results are confidential until the session is "
                                  "closed."))
         board = build_board(request.user, session)

@@ -33,12 +33,12 @@ from rest_framework.routers import DefaultRouter
 
 from councils import queries as council_queries
 from councils.models import AgendaItem
-from scoring.models import Scoresheet, StarBand
-from scoring.rules import DEFAULT_BANDS, Band
+from scoring.models import Scoresheet
+from scoring.queries import star_bands, star_bands_many
 from scoring.services import ScoringError, StaleSheet, open_sheet, submit_sheet
 
 from .forms import NOTE_MAX_LENGTH
-from .member_views import Entry, load_entries, save_changes, sheet_summary, sheet_tree
+from .sheets import Entry, load_entries, save_changes, sheet_summary, sheet_tree
 
 # Service refusal codes that are not "bad data" (400).
 _STATUS = {
@@ -110,21 +110,10 @@ def sheet_payload(sheet, entries, tree, bands):
     }
 
 
-def _bands_by_regime(regime_ids):
-    """{regime id: bands} for several regimes in one query."""
-    found = {}
-    for regime_id, stars, min_score in (StarBand.objects.filter(regime_id__in=set(regime_ids))
-                                        .order_by().values_list("regime_id", "stars", "min_score")):
-        found.setdefault(regime_id, []).append(Band(stars, min_score))
-    return {rid: tuple(sorted(found.get(rid, []), key=lambda b: -b.stars)) or DEFAULT_BANDS
-            for rid in set(regime_ids)}
-
-
 def payload_for(sheet, entries=None):
     entries = load_entries(sheet.pk) if entries is None else entries
-    regime_id = sheet.criteria_set.regime_id
     return sheet_payload(sheet, entries, sheet_tree(sheet.criteria_set),
-                         _bands_by_regime([regime_id])[regime_id])
+                         star_bands(sheet.criteria_set.regime_id))
 
 
 def _current(sheet_id):
@@ -246,7 +235,7 @@ class ScoresheetViewSet(viewsets.GenericViewSet):
         entries = {}
         for sheet_id, *row in (load_entries_many([s.pk for s in sheets])):
             entries.setdefault(sheet_id, []).append(Entry(*row))
-        bands = _bands_by_regime([s.criteria_set.regime_id for s in sheets])
+        bands = star_bands_many([s.criteria_set.regime_id for s in sheets])
         data = [sheet_payload(s, entries.get(s.pk, []), sheet_tree(s.criteria_set),
                               bands[s.criteria_set.regime_id]) for s in sheets]
         return self.get_paginated_response(data) if page is not None else Response(data)

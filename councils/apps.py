@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class CouncilsConfig(AppConfig):
     name = "councils"
     verbose_name = _("Councils")
+
+    def ready(self):
+        from dossiers.queries import register_reader
+        from ocop.demo import register_step
+
+        from .demo import seed_councils
+        from .readers import agenda_dossier_ids
+
+        register_step(seed_councils, order=60)
+        register_reader(agenda_dossier_ids)

@@ -9,7 +9,7 @@ Only counted sheets are exported (submitted, scoring member, not recused — the
 as the result); a recused or missing member's cells stay empty. For a closed item the
 means, band and star are the RECORDED ones (``ItemResultRecord``).
 
-The independence rule applies (``councils.queries``): the export shows every member's
+The independence rule applies (``councils.rules.export_refusal``): the export shows every member's
 choices, so it is refused (``CouncilError``) unless the user may see all of the session's
 sheets — before the session is closed that is nobody but their owners.
 """
@@ -17,15 +17,14 @@ sheets — before the session is closed that is nobody but their owners.
 import io
 from decimal import Decimal
 
-from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from scoring.models import Criterion, ScoreEntry
 
-from . import queries
-from .models import EvaluationSession, SessionState
+from . import rules
+from .models import EvaluationSession
 from .results import member_name, session_results
 
 FIXED_COLUMNS = ("TT", "Sản phẩm", "Chủ thể", "Mã sản phẩm")
@@ -39,15 +38,9 @@ HEADER_ROW, MEMBER_ROW, FIRST_DATA_ROW = 3, 4, 5
 def _refuse_unless_allowed(user, session):
     from .services import CouncilError
 
-    if queries.can_see_all_choices(user, session):
-        return
-    if session.state != SessionState.CLOSED:
-        message = _("The scores are confidential until the session is closed; the export "
-                    "shows every member's choices.")
-    else:
-        message = _("The council's rules do not let you see the other members' "
-                    "scoresheets.")
-    raise CouncilError(message, code="confidential")
+    refusal = rules.export_refusal(user, session)
+    if refusal is not None:
+        raise CouncilError(refusal.message, code=refusal.code)
 
 
 def criterion_label(criterion):

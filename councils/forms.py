@@ -1,6 +1,8 @@
-"""Forms of the council member pages: the recusal form and the scoresheet posts.
+"""Forms of the council pages: setting up a council, planning a session, its agenda and
+attendance, reopening a sheet, closing an item (staff, chair and secretary); the recusal
+form and the scoresheet posts (members).
 
-The scoresheet is rendered from the cached criteria tree (``councils.member_views``), not
+The scoresheet is rendered from the cached criteria tree (``councils.sheets``), not
 from a Django form; the classes below only read and check what the browser sends:
 
 - :class:`AutosaveForm`: one criterion at a time (htmx autosave), ``criterion``, ``option``,
@@ -10,7 +12,19 @@ from a Django form; the classes below only read and check what the browser sends
 """
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from dossiers.models import Dossier
+from dossiers.queries import rounds_visible_to
+from ocop.regions.models import AdministrativeUnit
+from scoring.models import ProcessKind
+
+from . import queries
+from .models import Council, CouncilMember, MemberRole
+from .services import AGENDA_STATES
 
 #: Longest evidence note accepted for one criterion.
 NOTE_MAX_LENGTH = 4000
@@ -83,7 +97,8 @@ class ScoresheetForm(forms.Form):
     options; an option that is not one of its criterion's is an error on that criterion."""
 
     version = forms.IntegerField(min_value=1)
-    action = forms.ChoiceField(choices=[("save", "save"), ("submit", "submit")],
+    action = forms.ChoiceField(choices=[("save", "save"), ("submit", "submit"),
+                                        ("confirm_submit", "confirm_submit")],
                                required=False)
 
     def __init__(self, data, *, options, **kwargs):
@@ -131,3 +146,149 @@ class ScoresheetForm(forms.Form):
             if option_id != old_option or note != old_note:
                 changed.append((criterion_id, option_id, note))
         return changed
+
+
+# --- Council and session forms (department staff, chair, secretary) ------------------------
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class CouncilForm(forms.ModelForm):
+    """The council itself: name, level, area, establishing decision, term and the settings
+    that come from its rules (quorum, chair required, divergence threshold, visibility)."""
+
+    unit = UnitChoiceField(label=_("Area"), queryset=None)
+
+    class Meta:
+        model = Council
+        fields = ["name", "level", "unit", "decision_number", "decision_date",
+                  "decision_signer", "term_start", "term_end", "quorum_ratio",
+                  "chair_required", "divergence_threshold", "peer_visibility"]
+        widgets = {"decision_date": DateInput(), "term_start": DateInput(),
+                   "term_end": DateInput()}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = queries.manageable_units(user).order_by(
+            "level", "name")
+        for name in ("decision_date", "term_start", "term_end"):
+            self.fields[name].input_formats = DATE_FORMATS
+
+
+class MemberRowForm(forms.Form):
+    """One member of the council, chosen by user name."""
+
+    username = forms.CharField(label=_("User name"), max_length=150,
+                               required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=MemberRole.choices,
+                             initial=MemberRole.MEMBER)
+    organisation = forms.CharField(label=_("Organisation"), max_length=200,
+                                   required=False)
+    advisory = forms.BooleanField(label=_("Advisory team"), required=False)
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        if not username:
+            return ""
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(gettext("No active user “%(name)s”.")
+                                        % {"name": username})
+        self.cleaned_data["user"] = user
+        return username
+
+
+MemberFormSet = forms.formset_factory(MemberRowForm, extra=0, min_num=1, max_num=40)
+
+
+def member_rows(formset):
+    """The filled rows of the members formset as ``services.create_council`` takes them."""
+    rows = []
+    for order, form in enumerate(f for f in formset.forms if f.cleaned_data.get("username")):
+        data = form.cleaned_data
+        rows.append({"user": data["user"], "role": data["role"],
+                     "organisation": data.get("organisation", ""),
+                     "advisory": data.get("advisory", False), "order": order})
+    return rows
+
+
+class SessionForm(forms.Form):
+    round = forms.ModelChoiceField(label=_("Evaluation round"), queryset=None)
+    date = forms.DateField(label=_("Date"), widget=DateInput(),
+                           input_formats=DATE_FORMATS)
+    place = forms.CharField(label=_("Place"), max_length=300, required=False)
+
+    def __init__(self, *args, user, council, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the rounds a council of this level and area evaluates (the service checks again)
+        self.fields["round"].queryset = rounds_visible_to(user).filter(
+            unit__in=AdministrativeUnit.objects.within([council.unit]),
+            level__kind=ProcessKind.COUNCIL, level__admin_level=council.level,
+        ).select_related("unit").order_by("-year", "-number")
+
+
+class AgendaForm(forms.Form):
+    dossiers = forms.ModelMultipleChoiceField(
+        label=_("Products to evaluate"), queryset=Dossier.objects.none(),
+        widget=forms.CheckboxSelectMultiple, required=False)
+
+    def __init__(self, *args, session, **kwargs):
+        super().__init__(*args, **kwargs)
+        on_agenda = session.agenda.values("dossier_id")
+        self.fields["dossiers"].queryset = (
+            Dossier.objects.filter(round_id=session.round_id)
+            .filter(Q(state__in=AGENDA_STATES) | Q(pk__in=on_agenda))
+            .select_related("product__producer", "criteria_set").order_by("product__name"))
+        self.fields["dossiers"].label_from_instance = lambda d: (
+            f"{d.product.name} — {d.product.producer.name} "
+            f"({gettext('set %(no)02d') % {'no': d.criteria_set.set_no}}, "
+            f"{d.get_state_display()})")
+
+
+class AttendanceForm(forms.Form):
+    present = forms.ModelMultipleChoiceField(
+        label=_("Members present"), queryset=CouncilMember.objects.none(),
+        widget=forms.CheckboxSelectMultiple, required=False)
+
+    def __init__(self, *args, session, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["present"]
+        field.queryset = CouncilMember.objects.filter(
+            council_id=session.council_id).select_related("user").order_by("order", "id")
+        field.label_from_instance = lambda m: f"{m.user.display_name} ({m.get_role_display()})"
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for reopening"), max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept in the audit log and shown to the member, e.g. the "
+                               "council discussed a divergence of the totals."))
+
+
+
+
+class CloseItemForm(forms.Form):
+    """Close one product's scoring. When the members' totals diverge above the council's
+    threshold, the chair records that the council discussed it and the members confirm
+    their scores (or reopens the divergent sheets instead)."""
+
+    statement = forms.CharField(
+        label=_("Statement on the divergence"), max_length=4000, required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Needed only when the totals diverge above the threshold: e.g. “The "
+                    "council discussed the difference; the members confirm their scores.” "
+                    "Printed in the minutes."))

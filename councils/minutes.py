@@ -146,6 +146,7 @@ def minutes_context(session):
                 "spread": points(record.divergence),
                 "threshold": points(record.divergence_threshold),
                 "flagged": record.divergence_flagged,
+                "statement": record.divergence_statement.rstrip(". "),
                 "proposal": proposal(record, session),
                 "not_scored": [member_name(m) for m in scoring
                                if m.pk not in counted

@@ -98,6 +98,10 @@ class SessionState(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+#: Session states in which members fill in and submit their sheets ("open for scoring").
+SCORING_STATES = (SessionState.OPEN, SessionState.MEETING)
+
+
 class EvaluationSession(models.Model):
     council = models.ForeignKey(Council, models.PROTECT, related_name="sessions",
                                 verbose_name=_("council"))
@@ -119,6 +123,10 @@ class EvaluationSession(models.Model):
     def __str__(self):
         return _("%(council)s — session of %(date)s") % {
             "council": self.council, "date": self.date.strftime("%d/%m/%Y")}
+
+    @property
+    def is_open_for_scoring(self):
+        return self.state in SCORING_STATES
 
 
 class AgendaItem(models.Model):
@@ -223,6 +231,10 @@ class ItemResultRecord(models.Model):
     outcome_stars = models.PositiveSmallIntegerField(_("recognised stars"), null=True,
                                                      blank=True)
     quorum = models.JSONField(_("quorum"), default=dict, blank=True)
+    divergence_statement = models.TextField(
+        _("statement on the divergence"), blank=True,
+        help_text=_("When the spread was above the threshold: the chair's record that the "
+                    "council discussed it and the members confirm their scores."))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT,
                                     related_name="+", verbose_name=_("recorded by"))
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)

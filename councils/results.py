@@ -10,7 +10,7 @@ session. A sheet written before its member declared a recusal is therefore left 
 a reopened sheet does not count until it is submitted again.
 
 Everything the rules need comes from data, never from the regime's name: the criteria set
-of the dossier (``sheet_spec``), the bands of the round's regime (``regime_bands``), the
+of the dossier (``sheet_spec``), the bands of the round's regime (``star_bands``), the
 round's process level (``recognises``, ``forward_from``) and the council's
 ``divergence_threshold``.
 """
@@ -21,7 +21,8 @@ from decimal import Decimal
 
 from scoring import rules
 from scoring.models import Criterion, Scoresheet, SheetState
-from scoring.services import regime_bands, sheet_choices, sheet_spec
+from scoring.queries import star_bands
+from scoring.services import sheet_choices, sheet_spec
 
 from .models import Attendance, CouncilMember, MemberRole, Recusal
 
@@ -105,6 +106,7 @@ class ItemResult:
     admin_level: str = ""
     criteria_set_id: int | None = None
     recused: tuple = field(default=())  # MemberStatus with the recusal reason
+    by_meeting: bool = False  # attendance recorded: ``pending`` lists present members
 
     # -- shortcuts -------------------------------------------------------------------------
     @property
@@ -242,6 +244,18 @@ def quorum(session, members=None):
 # --- item results ----------------------------------------------------------------------------
 
 
+def sheet_status(sheet):
+    """The state of a member's sheet as the tracker names it: ``not_started`` until its
+    first saved choice (opening the page creates an empty sheet, which starts nothing),
+    then the sheet's own state (draft / submitted / reopened)."""
+    if sheet is None:
+        return "not_started"
+    if sheet.state == SheetState.DRAFT and not any(
+            entry.option_id is not None for entry in sheet.entries.all()):
+        return "not_started"
+    return sheet.state
+
+
 class _Context:
     """What every item of a session shares (loaded once)."""
 
@@ -250,7 +264,7 @@ class _Context:
         self.members = _members(session) if members is None else members
         self.scoring = [m for m in self.members if m.scores]
         level = session.round.level
-        self.bands = regime_bands(session.round.regime)
+        self.bands = star_bands(session.round.regime_id)
         self.recognises = tuple(level.recognises or ())
         self.forward_from = level.forward_from
         self.admin_level = level.admin_level
@@ -276,7 +290,7 @@ def _build(ctx, dossier, sheets, recusals):
             recused_rows.append(status)
             statuses.append(status)
             continue
-        state = sheet.state if sheet is not None else "not_started"
+        state = sheet_status(sheet)
         status = MemberStatus(member.pk, name, member.role, state)
         statuses.append(status)
         if state == SheetState.SUBMITTED:
@@ -285,8 +299,8 @@ def _build(ctx, dossier, sheets, recusals):
             counted.append(MemberScore(member.pk, name, member.role, sheet.pk,
                                        dict(totals.parts), totals.total))
             choices.append(member_choices)
-        elif (member.pk in ctx.present_ids) if ctx.by_meeting else sheet is not None:
-            # present at the meeting, or (written session) started a sheet: must submit
+        elif (member.pk in ctx.present_ids) if ctx.by_meeting else state != "not_started":
+            # present at the meeting, or (before it) started a sheet: must submit
             pending.append(status)
     evaluation = None
     cap_lines = ()
@@ -307,7 +321,8 @@ def _build(ctx, dossier, sheets, recusals):
         statuses=tuple(statuses), pending=tuple(pending), evaluation=evaluation,
         cap_lines=cap_lines, divergence_threshold=ctx.threshold, recognises=ctx.recognises,
         forward_from=ctx.forward_from, admin_level=ctx.admin_level,
-        criteria_set_id=dossier.criteria_set_id, recused=tuple(recused_rows))
+        criteria_set_id=dossier.criteria_set_id, recused=tuple(recused_rows),
+        by_meeting=ctx.by_meeting)
 
 
 def item_result(session, dossier):

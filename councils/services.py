@@ -1,71 +1,54 @@
-"""Council services: the only way councils, sessions, agendas, recusals and results change.
+"""Council services: the only way councils, sessions, agendas, recusals, reopened sheets
+and results change.
 
-CONTRACT (pages, API, tasks and demo data call exactly these). Each checks permission and
-preconditions, runs in one transaction, writes the audit event and raises
-``CouncilError(message, code=…, details=…)`` with a Vietnamese message when refused.
+CONTRACT (pages, API, tasks and demo data call exactly these). Each asks
+``councils.rules`` (who may, in which session state), checks the preconditions, runs in
+one transaction, writes the audit event and raises ``CouncilError(message, code=…,
+details=…)`` with a Vietnamese message when refused. The rules are written in
+``docs/councils.md``.
 
     class CouncilError(Exception): .message, .code, .details
 
     create_council(user, *, data: dict, members: list[dict]) -> Council
     create_session(user, *, council, round, date, place="") -> EvaluationSession
     set_agenda(user, session, dossiers) -> EvaluationSession
-        accepted / pre-assessed dossiers of the round; calls
-        dossiers.services.start_evaluation for each
+        accepted / pre-assessed dossiers of the round; THE way a dossier enters evaluation
+        (dossiers.services.start_evaluation(..., via_council=True))
     open_scoring(user, session) -> EvaluationSession            preparing → open
-    start_meeting(user, session, *, present: list[CouncilMember]) -> EvaluationSession
-        open → meeting, records attendance
-    declare_recusal(user, session, *, member, dossier, reason) -> Recusal
-        by the member, or by the secretary for them
-    item_result(session, dossier) -> ItemResult
-        pure read: members counted, means per part, total, band, capped star with its
-        reasons, divergence, outcome of the regime level (scoring.rules.evaluate)
-    close_item(user, session, dossier) -> AgendaItem
-        chair only; needs quorum; records the result and moves the dossier on via
-        dossiers.services.record_result
-    close_session(user, session) -> EvaluationSession
-        chair only; every item closed → closed; queues the minutes PDF (Celery)
-
-In councils/queries.py (the independence rule lives there, once):
-
-    sheets_visible_to(user, session) -> QuerySet[Scoresheet]
-        a member sees only their own sheets until they submitted theirs / the session is
-        closed (per Council.peer_visibility); the chair and secretary see submission status
-        (not choices) through the tracker; department staff see all after close
-    can_see_choices(user, sheet) -> bool
-
-Added beside the contract:
-
+    start_meeting(user, session, *, present) -> EvaluationSession
+        open → meeting on (or after) the session's date, records attendance
     record_attendance(user, session, *, present) -> EvaluationSession
-        during the meeting (a member arrives late or leaves); same rules as start_meeting
+    declare_recusal(user, session, *, member, dossier, reason) -> Recusal
+    reopen_sheet(user, sheet, reason) -> Scoresheet
+        the chair reopens a member's submitted sheet, the vice-chair the chair's; nobody
+        their own; not once the item is closed
+    item_result(session, dossier) -> ItemResult                  pure read
+    close_item(user, session, dossier, *, divergence_statement="") -> AgendaItem
+        the chair, in the meeting, with quorum and every present member's sheet in; a
+        divergence above the threshold needs a re-score or the statement; records the
+        council's result (ItemResultRecord)
+    close_session(user, session) -> EvaluationSession
+        the chair, every item closed; THE way a dossier's result is recorded
+        (dossiers.services.record_result(..., via_council=True)); queues the minutes
     queue_minutes(user, session) -> GeneratedDocument
-        build the minutes again (after a failure); chair, secretary or a manager
     quorum(session) -> results.Quorum
 
-POLICIES (decided here where the rules are silent; OCOP-RULES §5 leaves them to each
-council's quy chế):
+POLICIES (the council's quy chế leaves them open; docs/councils.md explains each):
 
-* Who manages: department staff whose area covers the council's unit, or an administrator
-  (``queries.can_manage_council``) create councils, sessions and the agenda. Opening the
-  scoring and recording attendance may also be done by the council's chair or secretary
-  (``queries.can_run_session``). Closing items and the session: the chair only.
-* Quorum: ``present ≥ ceil(quorum_ratio × scoring members)`` and, with ``chair_required``,
-  the chair present. Scoring members = not advisory, not the secretary. Present = marked
-  present in the attendance recorded by ``start_meeting``; a session that never had a
-  meeting (written opinions, 26/2026 re-evaluations) counts the scoring members who
-  submitted at least one sheet in the session. A recused member present at the meeting
-  counts for the quorum (they are there), not for that dossier's result.
-* Closing an item with sheets still out: refused, naming the members, when a member who
-  should have submitted has not — at a meeting every PRESENT scoring member who is not
-  recused; without a meeting every non-recused member who STARTED a sheet (draft or
-  reopened). An absent member who never submitted is simply not counted (listed as "did
-  not score" in the minutes); a submitted sheet of an absent member counts (it was scored
-  independently before the meeting). At least one sheet must count.
-* Divergence above the threshold does not block closing: the council discusses, the chair
-  may reopen sheets (``scoring.services.reopen_sheet``); the flag and the spread are
-  recorded with the result and printed in the minutes.
-* The agenda only grows: a dossier already on it is in evaluation and cannot be taken off
-  (the dossier workflow has no way back); ``set_agenda`` with a list that omits one is
-  refused. Agenda changes are allowed while the session is preparing or open.
+* Quorum: ``present ≥ ceil(quorum_ratio × scoring members)`` at the meeting and, with
+  ``chair_required``, the chair present. Scoring members = not advisory, not the
+  secretary. A recused member present counts for the quorum, not for that result.
+* Closing an item with sheets still out: refused, naming the members, while a PRESENT
+  scoring member who is not recused has not submitted. An absent member who never
+  submitted is not counted ("did not score" in the minutes); a submitted sheet of an
+  absent member counts. At least one sheet must count.
+* Divergence above the threshold blocks closing until a re-score brings the spread within
+  it, or the chair records that the council discussed it and the members confirm their
+  scores (``divergence_statement``: printed in the minutes, audited).
+* Members' written opinions without a meeting (26/2026 re-evaluations) are not built yet:
+  every item is closed in a meeting.
+* The agenda only grows: a dossier already on it is in evaluation and cannot be taken off;
+  ``set_agenda`` with a list that omits one is refused.
 """
 
 from datetime import timedelta
@@ -80,9 +63,9 @@ from dossiers import services as dossier_services
 from dossiers.models import Dossier, DossierState
 from ocop.audit.services import record
 from ocop.regions.models import AdministrativeUnit
-from scoring.models import ProcessKind
+from scoring.models import ProcessKind, Scoresheet, SheetState
 
-from . import queries
+from . import queries, rules
 from .models import (
     AgendaItem,
     Attendance,
@@ -97,7 +80,7 @@ from .models import (
     Recusal,
     SessionState,
 )
-from .results import ItemResult, member_name, quorum
+from .results import ItemResult, quorum
 from .results import item_result as _item_result
 
 __all__ = [
@@ -112,6 +95,7 @@ __all__ = [
     "item_result",
     "open_scoring",
     "queue_minutes",
+    "reopen_sheet",
     "quorum",
     "record_attendance",
     "set_agenda",
@@ -135,10 +119,6 @@ class CouncilError(Exception):
 
 #: Dossiers that may be put on a session's agenda.
 AGENDA_STATES = (DossierState.ACCEPTED, DossierState.PRE_ASSESSED)
-#: Session states in which the agenda may change.
-AGENDA_EDIT_STATES = (SessionState.PREPARING, SessionState.OPEN)
-#: Session states in which items can be closed (scoring states).
-SCORING_STATES = (SessionState.OPEN, SessionState.MEETING)
 
 COUNCIL_FIELDS = ("name", "level", "unit", "decision_number", "decision_date",
                   "decision_signer", "term_start", "term_end", "quorum_ratio",
@@ -146,17 +126,19 @@ COUNCIL_FIELDS = ("name", "level", "unit", "decision_number", "decision_date",
 MEMBER_FIELDS = ("user", "role", "organisation", "advisory", "order")
 
 
-# Refusals of ``queries.can_manage_unit`` (the pages say the same before showing a form).
+# Refusal of ``queries.can_manage_unit`` (the pages say the same before showing a form).
 REFUSED_SETUP = gettext_lazy("Only department staff of the area, officers of the council's "
                              "own district or an administrator may set up a council.")
-REFUSED_PLAN = gettext_lazy("Only department staff of the area, officers of the council's "
-                            "own district or an administrator may plan a council session.")
-REFUSED_AGENDA = gettext_lazy("Only department staff of the area, officers of the council's "
-                              "own district or an administrator may set the agenda.")
 
 
 def _refuse(message, code, **details):
     raise CouncilError(message, code=code, details=details)
+
+
+def _check(refusal):
+    """Raise a ``councils.rules`` refusal as ``CouncilError``."""
+    if refusal is not None:
+        raise CouncilError(refusal.message, code=refusal.code)
 
 
 def _validation_details(error):
@@ -269,7 +251,7 @@ def create_council(user, *, data, members):
 def create_session(user, *, council, round, date, place=""):
     """A session of ``council`` for an evaluation round of the council's level and area."""
     if not queries.can_manage_council(user, council):
-        _refuse(REFUSED_PLAN, "permission")
+        _refuse(rules.WHO_LABELS["plan_session"], "permission")
     level = round.level
     if level.kind != ProcessKind.COUNCIL or level.admin_level != council.level:
         _refuse(_("This round is not evaluated by a council of this level (%(level)s).")
@@ -291,19 +273,15 @@ def create_session(user, *, council, round, date, place=""):
 
 def set_agenda(user, session, dossiers):
     """The session's agenda becomes ``dossiers`` in this order. New dossiers must belong to
-    the session's round and be accepted or pre-assessed; each is moved to "in evaluation"
-    through ``dossiers.services.start_evaluation``. A dossier already on the agenda cannot
-    be left out (its evaluation has started)."""
+    the session's round and be accepted or pre-assessed; each enters evaluation here and
+    only here (``dossiers.services.start_evaluation`` with ``via_council``). A dossier
+    already on the agenda cannot be left out (its evaluation has started)."""
     wanted_ids = list(dict.fromkeys(d.pk for d in dossiers))
     fresh = Dossier.objects.select_related("product").in_bulk(wanted_ids)
     dossiers = [fresh[pk] for pk in wanted_ids]
     with transaction.atomic():
         session = _lock_session(session)
-        if not queries.can_manage_council(user, session.council):
-            _refuse(REFUSED_AGENDA, "permission")
-        if session.state not in AGENDA_EDIT_STATES:
-            _refuse(_("The agenda can no longer change: the session is “%(state)s”.")
-                    % {"state": session.get_state_display()}, "state")
+        _check(rules.check(user, "set_agenda", session))
         existing = {item.dossier_id: item for item in
                     session.agenda.select_for_update().select_related("dossier__product")}
         wanted = {d.pk for d in dossiers}
@@ -331,7 +309,7 @@ def set_agenda(user, session, dossiers):
             item = existing.get(dossier.pk)
             if item is None:
                 try:
-                    dossier_services.start_evaluation(user, dossier)
+                    dossier_services.start_evaluation(user, dossier, via_council=True)
                 except dossier_services.DossierError as error:
                     _refuse(_("%(product)s: %(message)s")
                             % {"product": _product_label(dossier), "message": error.message},
@@ -350,11 +328,7 @@ def open_scoring(user, session):
     """preparing → open: members can open and fill their sheets."""
     with transaction.atomic():
         session = _lock_session(session)
-        if not queries.can_run_session(user, session):
-            _refuse(_("You may not open this session for scoring."), "permission")
-        if session.state != SessionState.PREPARING:
-            _refuse(_("Only a session in preparation can be opened for scoring (it is "
-                      "“%(state)s”).") % {"state": session.get_state_display()}, "state")
+        _check(rules.check(user, "open_scoring", session))
         if not session.agenda.exists():
             _refuse(_("Put at least one dossier on the agenda before opening the scoring."),
                     "empty_agenda")
@@ -381,15 +355,13 @@ def _write_attendance(user, session, present):
 
 
 def start_meeting(user, session, *, present):
-    """open → meeting, recording who is present (every other member: absent). Quorum is
-    checked when an item is closed, not here; the audit event carries it."""
+    """open → meeting on the session's date (not before), recording who is present (every
+    other member: absent). Quorum is checked when an item is closed, not here; the audit
+    event carries it."""
     with transaction.atomic():
         session = _lock_session(session)
-        if not queries.can_run_session(user, session):
-            _refuse(_("You may not start this meeting."), "permission")
-        if session.state != SessionState.OPEN:
-            _refuse(_("Only a session open for scoring can start its meeting (it is "
-                      "“%(state)s”).") % {"state": session.get_state_display()}, "state")
+        _check(rules.check(user, "start_meeting", session))
+        _check(rules.meeting_day_refusal(session))
         present_ids = _write_attendance(user, session, present)
         session.state = SessionState.MEETING
         session.save(update_fields=["state"])
@@ -403,10 +375,7 @@ def record_attendance(user, session, *, present):
     """Correct the attendance during the meeting (late arrival, early leave)."""
     with transaction.atomic():
         session = _lock_session(session)
-        if not queries.can_run_session(user, session):
-            _refuse(_("You may not record the attendance of this meeting."), "permission")
-        if session.state != SessionState.MEETING:
-            _refuse(_("Attendance is recorded during the meeting."), "state")
+        _check(rules.check(user, "record_attendance", session))
         before = sorted(session.attendance.filter(present=True).values_list("member_id",
                                                                              flat=True))
         present_ids = _write_attendance(user, session, present)
@@ -425,13 +394,7 @@ def declare_recusal(user, session, *, member, dossier, reason):
     reason = (reason or "").strip()
     with transaction.atomic():
         session = _lock_session(session)
-        if member.council_id != session.council_id:
-            _refuse(_("This person is not a member of the session's council."), "not_member")
-        if member.user_id != user.pk and not queries.is_secretary(user, session):
-            _refuse(_("A recusal is declared by the member, or recorded for them by the "
-                      "council's secretary."), "permission")
-        if session.state == SessionState.CLOSED:
-            _refuse(_("The session is closed."), "state")
+        _check(rules.recusal_refusal(user, session, member))
         item = session.agenda.filter(dossier=dossier).first()
         if item is None:
             _refuse(_("This dossier is not on the session's agenda."), "not_on_agenda")
@@ -447,13 +410,39 @@ def declare_recusal(user, session, *, member, dossier, reason):
                                                  recorded_by=user)
         except IntegrityError:
             _refuse(_("%(member)s has already declared a recusal for this dossier.")
-                    % {"member": member_name(member)}, "already_recused")
+                    % {"member": member.user.display_name}, "already_recused")
         record("session.recusal", recusal, actor=user, reason=reason, after={
             "member": member.pk, "dossier": dossier.pk,
             "sheet": sheet.pk if sheet else None,
             "sheet_state": sheet.state if sheet else None,
         })
     return recusal
+
+
+# --- scoresheets -------------------------------------------------------------------------------
+
+
+def reopen_sheet(user, sheet, reason):
+    """A submitted sheet goes back to its member for re-scoring, with the reason they are
+    shown (``councils.rules.reopen_refusal``: the chair reopens members' sheets, the
+    vice-chair the chair's, nobody their own, never once the item is closed)."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        sheet = (Scoresheet.objects.select_for_update(of=("self",))
+                 .select_related("session__council", "member").get(pk=sheet.pk))
+        item = (AgendaItem.objects.select_for_update(of=("self",))
+                .filter(session_id=sheet.session_id, dossier_id=sheet.dossier_id).first())
+        _check(rules.reopen_refusal(user, sheet, item))
+        if not reason:
+            _refuse(_("Please give the reason for reopening the scoresheet."),
+                    "reason_required")
+        sheet.state = SheetState.REOPENED
+        sheet.reopen_reason = reason
+        sheet.version += 1
+        sheet.save(update_fields=["state", "reopen_reason", "version", "updated_at"])
+        record("scoresheet.reopened", sheet, actor=user, before={"state": "submitted"},
+               after={"state": sheet.state}, reason=reason)
+    return sheet
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -468,16 +457,10 @@ def _check_quorum(session):
     q = quorum(session)
     problems = []
     if q.present < q.needed:
-        if q.by_meeting:
-            problems.append(
-                _("The meeting has no quorum: at least %(needed)s of the %(total)s scoring "
-                  "members must be present, %(present)s are.")
-                % {"needed": q.needed, "total": q.scoring_members, "present": q.present})
-        else:
-            problems.append(
-                _("No quorum: at least %(needed)s of the %(total)s scoring members must "
-                  "take part, %(present)s have submitted a scoresheet.")
-                % {"needed": q.needed, "total": q.scoring_members, "present": q.present})
+        problems.append(
+            _("The meeting has no quorum: at least %(needed)s of the %(total)s scoring "
+              "members must be present, %(present)s are.")
+            % {"needed": q.needed, "total": q.scoring_members, "present": q.present})
     if q.chair_required and not q.chair_present:
         problems.append(_("The council's rules require the chair to be present."))
     if problems:
@@ -485,16 +468,17 @@ def _check_quorum(session):
     return q
 
 
-def close_item(user, session, dossier):
-    """The chair closes scoring of one dossier: with quorum and every expected sheet
-    submitted (see POLICIES), the result is recorded (``ItemResultRecord``) and the dossier
-    moves on through ``dossiers.services.record_result``."""
+def close_item(user, session, dossier, *, divergence_statement=""):
+    """The chair closes scoring of one dossier in the meeting: on or after the session's
+    date, with quorum, every present non-recused member's sheet submitted and — when the
+    members' totals diverge above the threshold — a re-score or the chair's statement that
+    the council discussed it (``docs/councils.md``). The result is recorded
+    (``ItemResultRecord``); the dossier takes it when the session closes."""
+    statement = (divergence_statement or "").strip()
     with transaction.atomic():
         session = _lock_session(session)
-        if not queries.is_chair(user, session):
-            _refuse(_("Only the council chair may close a dossier's scoring."), "not_chair")
-        if session.state not in SCORING_STATES:
-            _refuse(_("The session is not open for scoring."), "state")
+        _check(rules.check(user, "close_item", session))
+        _check(rules.meeting_day_refusal(session))
         item = (AgendaItem.objects.select_for_update(of=("self",))
                 .select_related("dossier__product", "dossier__criteria_set")
                 .filter(session=session, dossier=dossier).first())
@@ -512,9 +496,19 @@ def close_item(user, session, dossier):
             _refuse(_("No submitted scoresheet counts for this dossier; it cannot be "
                       "closed."), "no_sheets")
         evaluation = result.evaluation
+        if evaluation.divergence.flagged and not statement:
+            _refuse(_("The members' totals differ by %(spread)s points (more than the "
+                      "council's threshold of %(threshold)s). Reopen the divergent sheets "
+                      "for re-scoring, or record that the council discussed the divergence "
+                      "and the members confirm their scores.")
+                    % {"spread": evaluation.divergence.spread,
+                       "threshold": result.divergence_threshold},
+                    "divergent", spread=str(evaluation.divergence.spread))
+        if not evaluation.divergence.flagged:
+            statement = ""
         payload = result.as_dict()
         payload["quorum"] = q.as_dict()
-        ItemResultRecord.objects.create(
+        record_row = ItemResultRecord.objects.create(
             item=item, members_counted=result.members_counted,
             members=payload["members"],
             mean_a=evaluation.mean.parts["A"], mean_b=evaluation.mean.parts["B"],
@@ -524,37 +518,64 @@ def close_item(user, session, dossier):
             divergence=evaluation.divergence.spread,
             divergence_threshold=result.divergence_threshold,
             divergence_flagged=evaluation.divergence.flagged,
+            divergence_statement=statement,
             outcome=result.outcome, outcome_stars=result.outcome_stars,
             quorum=q.as_dict(), recorded_by=user)
         item.closed_at = timezone.now()
         item.save(update_fields=["closed_at"])
-        record("session.item_closed", item, actor=user, after=payload)
-        try:
-            dossier_services.record_result(user, item.dossier, outcome=result.outcome,
-                                           result=payload)
-        except dossier_services.DossierError as error:
-            _refuse(error.message, "dossier_refused", dossier_code=error.code)
+        # the audit trail keeps the council's aggregate; each member's totals stay in the
+        # record, shown only as ``councils.rules.item_view`` allows
+        record("session.item_closed", item, actor=user, reason=statement,
+               after={**public_result(record_row), "quorum": q.as_dict()})
     return item
 
 
+def public_result(record_row):
+    """What the dossier's timeline keeps of a recorded result: the council's aggregate,
+    never a member's name or score."""
+    return {
+        "session": record_row.item.session_id,
+        "members_counted": record_row.members_counted,
+        "mean": {part: str(value) for part, value in record_row.mean_parts.items()},
+        "total": str(record_row.mean_total),
+        "band_stars": record_row.band_stars,
+        "stars": record_row.stars,
+        "cap_reasons": record_row.cap_reasons,
+        "divergence": {"spread": str(record_row.divergence),
+                       "threshold": str(record_row.divergence_threshold),
+                       "flagged": record_row.divergence_flagged,
+                       "statement": record_row.divergence_statement},
+        "outcome": record_row.outcome,
+        "outcome_stars": record_row.outcome_stars,
+    }
+
+
 def close_session(user, session):
-    """The chair closes the session once every item is closed; the minutes are then built
-    in the background (status row ``GeneratedDocument``)."""
+    """The chair closes the session in its meeting once every item is closed: each
+    dossier takes the council's recorded result (``dossiers.services.record_result``, the
+    only caller) and the minutes are built in the background (``GeneratedDocument``)."""
     from .tasks import build_minutes
 
     with transaction.atomic():
         session = _lock_session(session)
-        if not queries.is_chair(user, session):
-            _refuse(_("Only the council chair may close the session."), "not_chair")
-        if session.state not in SCORING_STATES:
-            _refuse(_("Only a session open for scoring or in meeting can be closed (it is "
-                      "“%(state)s”).") % {"state": session.get_state_display()}, "state")
-        open_items = list(session.agenda.filter(closed_at__isnull=True)
-                          .select_related("dossier__product"))
+        _check(rules.check(user, "close_session", session))
+        items = list(session.agenda.select_related("dossier__product", "result")
+                     .order_by("order", "id"))
+        open_items = [item for item in items if item.closed_at is None]
         if open_items:
             _refuse(_("Close every dossier first; still open: %(list)s.")
                     % {"list": "; ".join(_product_label(i.dossier) for i in open_items)},
                     "items_open", dossiers=[i.dossier_id for i in open_items])
+        for item in items:
+            try:
+                dossier_services.record_result(user, item.dossier,
+                                               outcome=item.result.outcome,
+                                               result=public_result(item.result),
+                                               via_council=True)
+            except dossier_services.DossierError as error:
+                _refuse(_("%(product)s: %(message)s")
+                        % {"product": _product_label(item.dossier), "message": error.message},
+                        "dossier_refused", dossier=item.dossier_id, dossier_code=error.code)
         before = session.state
         session.state = SessionState.CLOSED
         session.closed_at = timezone.now()
@@ -581,10 +602,7 @@ def queue_minutes(user, session):
 
     with transaction.atomic():
         session = _lock_session(session)
-        if not queries.can_track(user, session):
-            _refuse(_("You may not request the minutes of this session."), "permission")
-        if session.state != SessionState.CLOSED:
-            _refuse(_("The minutes are made once the session is closed."), "state")
+        _check(rules.check(user, "request_minutes", session))
         doc = GeneratedDocument.objects.filter(session=session,
                                                kind=DocumentKind.MINUTES).first()
         stale = timezone.now() - timedelta(minutes=10)

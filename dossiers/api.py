@@ -39,7 +39,6 @@ from contextlib import contextmanager
 
 from django.db import connection
 from django.db.models import Prefetch, Q
-from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -58,13 +57,13 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from ocop.accounts.queries import visible_units
-from ocop.api import UnitSerializer
+from ocop.api import ScopedObjectMixin, UnitSerializer
 from ocop.regions.models import AdministrativeUnit
 from ocop.text import fold
 from scoring.models import CriteriaSet
 from scoring.queries import resolve_regime
 
-from . import services
+from . import rules, services
 from .deadlines import annotate_overdue, is_overdue
 from .models import (
     DocumentFile,
@@ -103,6 +102,7 @@ STATUS_BY_CODE = {
     "duplicate": status.HTTP_409_CONFLICT,
     "role": status.HTTP_403_FORBIDDEN,
     "area": status.HTTP_403_FORBIDDEN,
+    "council_only": status.HTTP_403_FORBIDDEN,
 }
 
 
@@ -178,17 +178,6 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self):
         return self.scope(self.context["request"].user)
-
-
-class ScopedObjectMixin:
-    """``get_object`` answers DRF's ``NotFound`` (error code ``not_found``) rather than
-    Django's ``Http404``, whose code the project's handler reports as ``error``."""
-
-    def get_object(self):
-        try:
-            return super().get_object()
-        except Http404 as missing:
-            raise exceptions.NotFound() from missing
 
 
 def _bad_filter(name, message):
@@ -543,7 +532,10 @@ class DossierUpdateSerializer(serializers.Serializer):
 
 
 class TransitionRequestSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=sorted(services.TRANSITIONS))
+    action = serializers.ChoiceField(
+        choices=sorted([*services.TRANSITIONS, *rules.COUNCIL_ONLY]),
+        help_text="start_evaluation and record_result are the council's: always refused "
+                  "here (403 council_only).")
     reason = serializers.CharField(
         required=False, allow_blank=True, default="",
         help_text="Why (withdraw), or the covering note (return_for_completion).")
@@ -680,6 +672,9 @@ class DossierViewSet(ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveMo
         data.is_valid(raise_exception=True)
         payload = data.validated_data
         with service_call():
+            refusal = rules.council_only_refusal(payload["action"])
+            if refusal is not None:
+                raise services.DossierError(refusal.message, code=refusal.code)
             run_transition(services.TRANSITIONS[payload["action"]], request.user, dossier,
                            payload)
         return Response(self._detail(dossier.pk))

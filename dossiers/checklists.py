@@ -1,4 +1,4 @@
-"""The dossier checklist (OCOP-RULES.md §4) as plain data, and the function that writes it.
+"""The dossier checklist (docs/documents.md) as plain data, and the function that writes it.
 
 Every dossier gets one ``DossierDocument`` line per ``ChecklistItem`` of its round's regime
 that applies to its criteria-set number. The data migration ``0003_seed_checklists`` calls
@@ -12,9 +12,8 @@ are not interface strings and are not translated).
 
 Choices made where the rules are not explicit:
 
-* The same forms apply under 148, 148 as amended by 1489 and 26/2026 (§4: "26/2026, same
-  forms under 148"), so the three regimes get the same list. 1048 is legacy data only and
-  gets none.
+* The same forms apply under 148, 148 as amended by 1489 and 26/2026 (docs/documents.md),
+  so the three regimes get the same list. 1048 is legacy data only and gets none.
 * Every item is required except the intellectual-property papers (a product may be
   evaluated without a registered trademark; the criteria sheet scores it instead).
 * The 5 product samples do not apply to criteria set 26 (tourism services). No other item
@@ -32,8 +31,8 @@ SAMPLES_REQUIRED = 5
 #: Criteria set of tourism services (no samples).
 TOURISM_SET_NO = 26
 
-#: The §4 papers in order. ``set_numbers``: only for these criteria sets (empty = all);
-#: ``excluded_set_numbers``: not for these sets.
+#: The papers of docs/documents.md in order. ``set_numbers``: only for these criteria sets
+#: (empty = all); ``excluded_set_numbers``: not for these sets.
 ITEMS = [
     {"code": "form_01", "title": "Phiếu đăng ký sản phẩm (Mẫu 01)", "required": True},
     {"code": "form_02", "title": "Báo cáo tự đánh giá về sản phẩm (Mẫu 02)",
@@ -57,7 +56,7 @@ ITEMS = [
     {"code": "financial_statements", "title": "Báo cáo tài chính", "required": True},
     {"code": "product_story", "title": "Câu chuyện sản phẩm", "required": True},
     {"code": "photos", "title": "Hình ảnh sản phẩm", "required": True},
-    # §4: 5 product samples (not for tourism services).
+    # docs/documents.md: 5 product samples (not for tourism services).
     {"code": SAMPLES_CODE, "title": "Sản phẩm mẫu", "required": True,
      "excluded_set_numbers": [TOURISM_SET_NO]},
 ]

@@ -1,4 +1,5 @@
-"""Demo dossiers for ``manage.py seed_demo`` (a step of ``ocop.demo.STEPS``).
+"""Demo dossiers for ``manage.py seed_demo``: ``seed_checklists`` (a base step, order 35)
+and ``seed_dossiers`` (order 50), registered in ``DossiersConfig.ready`` (see ``ocop.demo``).
 
 What it creates, all through ``dossiers.services`` (so every dossier has a real timeline,
 checklist, uploaded files and audit events):
@@ -47,8 +48,8 @@ from ocop.text import fold
 from scoring.models import CriteriaSet, ProcessLevel, Regime
 
 from . import rules, services
-from .checklists import SAMPLES_CODE, SAMPLES_REQUIRED
-from .models import DocumentState, EvaluationRound, Gender, Producer
+from .checklists import SAMPLES_CODE, SAMPLES_REQUIRED, sync_checklists
+from .models import ChecklistItem, DocumentState, EvaluationRound, Gender, Producer
 from .models import ProducerType as T
 
 CAN_THO = "92"
@@ -489,12 +490,16 @@ class _Teller:
             data = {"conclusion": PRE_ASSESSMENT_148}
         return services.record_pre_assessment(self.user, dossier, data=data)
 
+    # The stories' evaluations and results stand for councils held before the system was
+    # used (no session exists for them): the demo writes them as the council services
+    # would (``via_council``); every other caller is refused (``rules.COUNCIL_ONLY``).
     def do_start(self, dossier, story):
-        return services.start_evaluation(self.user, dossier)
+        return services.start_evaluation(self.user, dossier, via_council=True)
 
     def _result(self, dossier, outcome):
         return services.record_result(self.user, dossier, outcome=outcome,
-                                      result={**RESULTS[outcome], "source": "demo"})
+                                      result={**RESULTS[outcome], "source": "demo"},
+                                      via_council=True)
 
     def do_recognise(self, dossier, story):
         return self._result(dossier, "recognise")
@@ -507,6 +512,13 @@ class _Teller:
 
     def do_withdraw(self, dossier, story):
         return services.withdraw(self.user, dossier, reason=WITHDRAW_REASONS[story.path])
+
+
+def seed_checklists(ctx):
+    """The document checklists of the regimes (which ``migrate`` also writes; synced again
+    so that a flushed database is seeded whole). Idempotent; after
+    ``scoring.demo.seed_regulations``, which syncs the regimes."""
+    sync_checklists(Regime, ChecklistItem)
 
 
 def _legacy_district(code):

@@ -1,4 +1,5 @@
-"""Figures for the home page panels of officers and department staff (one query)."""
+"""Figures for the home page panels of officers and department staff (one query each):
+``home_panel``, registered in ``DossiersConfig.ready`` (see ``ocop.web.panels``)."""
 
 from django.db.models import Count, Q
 
@@ -23,3 +24,11 @@ def open_rounds(user):
         rounds_visible_to(user).filter(is_open=True).select_related("unit", "regime")
         .order_by("intake_deadline")[:5]
     )
+
+
+def home_panel(user, context):
+    """The dossier counts and open rounds of the department and officer panels, for a user
+    with either role (``web/home.html`` shows them in those panels)."""
+    if not (context.get("department_units") or context.get("officer_units")):
+        return None
+    return {"counts": dossier_counts(user), "rounds": open_rounds(user)}

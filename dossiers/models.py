@@ -201,7 +201,7 @@ class Dossier(models.Model):
 
 
 class ChecklistItem(models.Model):
-    """A required document of a dossier (OCOP-RULES.md §4), configurable per regime and
+    """A required document of a dossier (docs/documents.md), configurable per regime and
     optionally per criteria set number."""
 
     regime = models.ForeignKey("scoring.Regime", models.CASCADE, related_name="checklist",

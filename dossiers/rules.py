@@ -1,4 +1,4 @@
-"""Who may do what to a dossier, and when: two tables and the predicates built on them.
+"""Who may do what to a dossier, and when: three tables and the predicates built on them.
 
 ``STATE_MACHINE`` — action → (states it may start from, state it leads to). ``None`` as the
 target marks an action that changes the dossier's content without moving it.
@@ -6,12 +6,13 @@ target marks an action that changes the dossier's content without moving it.
 ``ACTION_ROLES`` — action → {role: scope}. The scope says whose area must cover what:
 
 * ``AREA``: the dossier's unit (where the producer is) — or, for producers and products,
-  their unit — lies inside the area of the user's assignment with that role;
-* ``ROUND``: the round's unit lies inside it (the user belongs to the level that runs the
-  round's council: a district officer for a 148 district round, department staff for a
-  provincial round; a commune officer cannot start the provincial evaluation);
-* ``AGENDA``: the user is the chair or secretary of a council one of whose sessions has the
-  dossier on its agenda (the council's session close records the result).
+  their unit — lies inside the area of the user's assignment with that role.
+
+``COUNCIL_ONLY`` — action → the message every other door answers. Entering evaluation and
+recording a result are the council's: they happen only through ``councils.services``
+(putting a dossier on a session's agenda, closing the session), which decide who may by
+the council's rules and pass ``via_council=True``; the generic transition endpoint and the
+pages refuse both for everybody (``docs/councils.md``).
 
 An administrator (``is_admin``) may do every action everywhere; the state machine still
 applies. Services raise ``DossierError`` from :func:`check`; views and the API show the
@@ -28,7 +29,6 @@ from ocop.accounts.queries import is_admin, role_units
 from ocop.regions.models import AdministrativeUnit
 from scoring.models import ProcessKind
 
-from .models import CLOSED_STATES
 from .models import DossierState as S
 
 # --- the state machine -----------------------------------------------------------------------
@@ -40,7 +40,6 @@ UNDER_REVIEW_STATES = (S.SUBMITTED, S.RESUBMITTED)
 #: Samples may be recorded until the evaluation starts.
 BEFORE_EVALUATION_STATES = (S.DRAFT, S.SUBMITTED, S.RETURNED, S.RESUBMITTED, S.ACCEPTED,
                             S.PRE_ASSESSED)
-OPEN_STATES = tuple(state for state in S if state not in CLOSED_STATES)
 
 STATE_MACHINE = {
     # content (no state change)
@@ -61,7 +60,8 @@ STATE_MACHINE = {
     "start_evaluation": ((S.ACCEPTED, S.PRE_ASSESSED), S.IN_EVALUATION),
     # Then, in the same call, result_recorded → the outcome's state (OUTCOME_STATES).
     "record_result": ((S.IN_EVALUATION,), S.RESULT_RECORDED),
-    "withdraw": (OPEN_STATES, S.WITHDRAWN),
+    # Not once the council evaluates it: the council's result decides (docs/councils.md).
+    "withdraw": (BEFORE_EVALUATION_STATES, S.WITHDRAWN),
 }
 
 #: ``record_result(outcome=…)`` → the state the dossier ends in at this level.
@@ -77,13 +77,9 @@ WORKFLOW_ACTIONS = tuple(action for action, (_from, to) in STATE_MACHINE.items()
 # --- who ---------------------------------------------------------------------------------------
 
 AREA = "area"
-ROUND = "round"
-AGENDA = "agenda"
 
 OFFICER = Role.LOCAL_OFFICER
 STAFF = Role.DEPARTMENT_STAFF
-#: Not a role assignment: the chair or secretary of a council (see ``AGENDA``).
-COUNCIL_SECRETARIAT = "council_secretariat"
 
 ACTION_ROLES = {
     # producers and products (scope: the producer's unit)
@@ -107,9 +103,18 @@ ACTION_ROLES = {
     "accept": {OFFICER: AREA, STAFF: AREA},
     "record_pre_assessment": {OFFICER: AREA, STAFF: AREA},
     "withdraw": {OFFICER: AREA, STAFF: AREA},
-    # evaluation: the level that runs the round's council
-    "start_evaluation": {OFFICER: ROUND, STAFF: ROUND},
-    "record_result": {OFFICER: ROUND, STAFF: ROUND, COUNCIL_SECRETARIAT: AGENDA},
+}
+
+#: Actions of the state machine that only the council's services do, with the message every
+#: other door (transition endpoint, pages) answers.
+COUNCIL_ONLY = {
+    "start_evaluation": gettext_lazy(
+        "A dossier enters evaluation only when it is put on the agenda of a council "
+        "session (Councils → the session → Agenda); it cannot be started here."),
+    "record_result": gettext_lazy(
+        "The evaluation result is recorded only by the council: the chair closes the "
+        "product's scoring in the meeting and the result is recorded when the session "
+        "closes. It cannot be entered here."),
 }
 
 ACTION_LABELS = {
@@ -161,16 +166,6 @@ def _unit_in_area(user, role, unit_id, cache):
     return cache[key]
 
 
-def _on_council_agenda(user, dossier):
-    from councils.models import AgendaItem, MemberRole
-
-    return AgendaItem.objects.filter(
-        dossier=dossier,
-        session__council__members__user=user,
-        session__council__members__role__in=(MemberRole.CHAIR, MemberRole.SECRETARY),
-    ).exists()
-
-
 def _role_refusal(user, action, *, dossier=None, unit_id=None, cache=None):
     """Refusal for the user's role/area, or None. ``dossier`` for dossier actions,
     ``unit_id`` for producer/product actions."""
@@ -180,18 +175,11 @@ def _role_refusal(user, action, *, dossier=None, unit_id=None, cache=None):
         return None
     cache = {} if cache is None else cache
     has_role = False
-    for role, scope in ACTION_ROLES[action].items():
-        if scope == AGENDA:
-            if dossier is not None and _on_council_agenda(user, dossier):
-                return None
-            continue
+    for role in ACTION_ROLES[action]:
         if not role_units(user, role):
             continue
         has_role = True
-        if scope == ROUND:
-            target = dossier.round.unit_id
-        else:
-            target = dossier.unit_id if dossier is not None else unit_id
+        target = dossier.unit_id if dossier is not None else unit_id
         if _unit_in_area(user, role, target, cache):
             return None
     label = ACTION_LABELS[action]
@@ -229,10 +217,21 @@ def state_refusal(action, dossier):
     return _guard(action, dossier)
 
 
-def check(user, action, dossier, *, cache=None):
+def council_only_refusal(action):
+    """The refusal of a council-only action asked through any other door, or None."""
+    message = COUNCIL_ONLY.get(action)
+    return Refusal("council_only", str(message)) if message is not None else None
+
+
+def check(user, action, dossier, *, cache=None, via_council=False):
     """Why ``user`` may not do ``action`` on ``dossier`` now (a :class:`Refusal`), or None.
     Role and area are checked first, so someone else's dossier reveals nothing of its
-    state."""
+    state. A council-only action is refused unless ``councils.services`` asks
+    (``via_council``, after checking the council's own rules); then only its state
+    applies."""
+    if action in COUNCIL_ONLY:
+        return state_refusal(action, dossier) if via_council else council_only_refusal(
+            action)
     return (_role_refusal(user, action, dossier=dossier, cache=cache)
             or state_refusal(action, dossier))
 
@@ -251,8 +250,9 @@ def check_role(user, action):
     """Refusal when the user has none of the action's roles (area not considered yet)."""
     if not user.is_authenticated:
         return Refusal("role", _("Please sign in."))
-    if is_admin(user) or any(role_units(user, role) for role, scope in
-                             ACTION_ROLES[action].items() if scope != AGENDA):
+    if action in COUNCIL_ONLY:
+        return council_only_refusal(action)
+    if is_admin(user) or any(role_units(user, role) for role in ACTION_ROLES[action]):
         return None
     return Refusal("role", _("Your role does not allow you to %(action)s.")
                    % {"action": ACTION_LABELS[action]})
@@ -267,6 +267,6 @@ def available_actions(user, dossier):
     cache = {}
     return [
         action for action in STATE_MACHINE
-        if state_refusal(action, dossier) is None
+        if action not in COUNCIL_ONLY and state_refusal(action, dossier) is None
         and _role_refusal(user, action, dossier=dossier, cache=cache) is None
     ]

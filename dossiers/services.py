@@ -27,12 +27,17 @@ CONTRACT (views, API, demo data and councils call exactly these):
     resubmit(user, dossier) -> Dossier                    # returned → resubmitted
     accept(user, dossier) -> Dossier                      # submitted/resubmitted → accepted
     record_pre_assessment(user, dossier, *, data: dict) -> Dossier   # accepted → pre_assessed
-    start_evaluation(user, dossier) -> Dossier            # accepted/pre_assessed → in_evaluation
-    record_result(user, dossier, *, outcome, result: dict) -> Dossier
-        # in_evaluation → result_recorded → forwarded / recognised / not_recognised
-    withdraw(user, dossier, *, reason) -> Dossier         # any open state → withdrawn
+    withdraw(user, dossier, *, reason) -> Dossier         # before evaluation → withdrawn
 
-    TRANSITIONS: dict action → function, for the API's transition endpoint
+    # the council's alone (rules.COUNCIL_ONLY; refused unless via_council=True):
+    start_evaluation(user, dossier, *, via_council) -> Dossier   # → in_evaluation
+        # councils.services.set_agenda
+    record_result(user, dossier, *, outcome, result: dict, via_council) -> Dossier
+        # in_evaluation → result_recorded → forwarded / recognised / not_recognised
+        # councils.services.close_session
+
+    TRANSITIONS: dict action → function, for the API's transition endpoint (never the
+    council-only actions)
     available_actions(user, dossier) -> list[str]          # buttons the user may press
 
 Added beside the contract: ``update_producer``, ``update_product`` (both keep
@@ -94,6 +99,7 @@ from scoring.models import Criterion, Option
 from . import deadlines, rules, uploads
 from .checklists import SAMPLES_CODE, SAMPLES_REQUIRED
 from .models import (
+    CLOSED_STATES,
     AssessmentVerdict,
     ChecklistItem,
     DocumentFile,
@@ -341,7 +347,7 @@ def create_dossier(user, *, round, product, registration_type="first",
     with transaction.atomic():
         # One open dossier per product: the product row is locked while checking.
         list(Product.objects.select_for_update().filter(pk=product.pk))
-        open_dossier = product.dossiers.exclude(state__in=rules.CLOSED_STATES).first()
+        open_dossier = product.dossiers.exclude(state__in=CLOSED_STATES).first()
         if open_dossier is not None:
             raise DossierError(
                 _("This product already has an open dossier (#%(id)s).")
@@ -764,21 +770,23 @@ def record_pre_assessment(user, dossier, *, data):
                            DossierState.PRE_ASSESSED, details=details)
 
 
-def start_evaluation(user, dossier):
-    """accepted/pre_assessed → in_evaluation (under 1489/26/2026 only once pre-assessed)."""
+def start_evaluation(user, dossier, *, via_council=False):
+    """accepted/pre_assessed → in_evaluation (under 1489/26/2026 only once pre-assessed).
+    Council-only (``rules.COUNCIL_ONLY``): ``councils.services.set_agenda`` is the caller."""
     with transaction.atomic():
         dossier = _lock(dossier)
-        _raise(rules.check(user, "start_evaluation", dossier))
+        _raise(rules.check(user, "start_evaluation", dossier, via_council=via_council))
         return _transition(user, dossier, "start_evaluation", DossierState.IN_EVALUATION)
 
 
-def record_result(user, dossier, *, outcome, result):
+def record_result(user, dossier, *, outcome, result, via_council=False):
     """in_evaluation → result_recorded (with ``result`` in the transition's details) →
     forwarded / recognised / not_recognised for ``outcome`` forward / recognise /
-    not_recognise. Called by the council's session close."""
+    not_recognise. Council-only (``rules.COUNCIL_ONLY``): ``councils.services.close_session``
+    is the caller; ``result`` is the council's aggregate, never a member's score."""
     with transaction.atomic():
         dossier = _lock(dossier)
-        _raise(rules.check(user, "record_result", dossier))
+        _raise(rules.check(user, "record_result", dossier, via_council=via_council))
         errors = {}
         if outcome not in rules.OUTCOME_STATES:
             errors["outcome"] = [_("Unknown outcome.")]
@@ -809,8 +817,6 @@ TRANSITIONS = {
     "resubmit": resubmit,
     "accept": accept,
     "record_pre_assessment": record_pre_assessment,
-    "start_evaluation": start_evaluation,
-    "record_result": record_result,
     "withdraw": withdraw,
 }
 

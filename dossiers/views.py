@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from ocop.accounts.queries import has_role, is_admin
 from scoring.models import Criterion, Option
@@ -50,7 +51,7 @@ from .forms import (
 )
 from .models import DocumentFile, Dossier, DossierState
 from .queries import INTAKE_ROLES, dossiers_visible_to, files_visible_to, filter_dossiers
-from .rules import has_pre_assessment
+from .rules import council_only_refusal, has_pre_assessment
 
 PAGE_SIZE = 50
 
@@ -60,8 +61,6 @@ BUTTON_ACTIONS = {
     "resubmit": (gettext_lazy("Resubmit the completed dossier"),
                  gettext_lazy("The completed dossier was resubmitted.")),
     "accept": (gettext_lazy("Accept the dossier"), gettext_lazy("The dossier was accepted.")),
-    "start_evaluation": (gettext_lazy("Start the evaluation"),
-                         gettext_lazy("The evaluation of the dossier has started.")),
 }
 #: Actions that need input: action → (URL name, label).
 FORM_ACTIONS = {
@@ -86,9 +85,16 @@ def has_intake_role(user):
     return is_admin(user) or has_role(user, *INTAKE_ROLES)
 
 
-def _is_htmx(request):
-    return (request.headers.get("HX-Request") == "true"
-            and request.headers.get("HX-History-Restore-Request") != "true")
+#: The request headers the answers of the views that serve htmx depend on (their
+#: ``Vary``): an htmx request gets a fragment, but htmx's history restore (a page missing
+#: from its history cache, also sent with ``HX-Request``) gets the full page. Without it a
+#: browser's Back button could show a cached bare fragment (e.g. after a dossier search).
+HTMX_VARY = ("HX-Request", "HX-History-Restore-Request")
+
+
+def _wants_fragment(request):
+    """An htmx request (``request.htmx``, django-htmx), except a history restore."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def _detail_url(dossier, anchor=""):
@@ -101,6 +107,7 @@ def _detail_url(dossier, anchor=""):
 
 @login_required
 @require_GET
+@vary_on_headers(*HTMX_VARY)
 def dossier_list(request):
     """The dossiers of the user's area with filters, search and overdue marks."""
     user = request.user
@@ -127,7 +134,7 @@ def dossier_list(request):
         "today": today,
         "can_create": has_intake_role(user),
     }
-    if _is_htmx(request):
+    if _wants_fragment(request):
         return render(request, "dossiers/_list_results.html", context)
     return render(request, "dossiers/dossier_list.html", context)
 
@@ -353,6 +360,7 @@ def _row_response(request, dossier, document, **forms):
 
 @login_required
 @require_POST
+@vary_on_headers(*HTMX_VARY)
 def document_upload(request, pk, document_pk):
     """One file for one checklist line; a refused file leaves everything else as it was."""
     dossier = _dossier(request, pk, *DETAIL_RELATED)
@@ -365,12 +373,12 @@ def document_upload(request, pk, document_pk):
         except services.DossierError as error:
             form.add_error("file", getattr(error, "message", None) or str(error))
         else:
-            if _is_htmx(request):
+            if _wants_fragment(request):
                 return _row_response(request, dossier, document)
             messages.success(request, _("“%(name)s” was attached to “%(item)s”.")
                              % {"name": stored.original_name, "item": document.item.title})
             return redirect(_detail_url(dossier, f"doc-{document.pk}"))
-    if _is_htmx(request):
+    if _wants_fragment(request):
         return _row_response(request, dossier, document, upload_form=form)
     messages.error(request, _("The file for “%(item)s” was not attached; nothing else "
                               "changed.") % {"item": document.item.title})
@@ -411,6 +419,7 @@ def file_download(request, pk):
 
 @login_required
 @require_POST
+@vary_on_headers(*HTMX_VARY)
 def document_review(request, pk, document_pk):
     dossier = _dossier(request, pk, *DETAIL_RELATED)
     document = _document(dossier, document_pk)
@@ -421,12 +430,12 @@ def document_review(request, pk, document_pk):
         except services.DossierError as error:
             show_service_error(request, form, error)
         else:
-            if _is_htmx(request):
+            if _wants_fragment(request):
                 return _row_response(request, dossier, document)
             messages.success(request, _("The check of “%(item)s” was recorded.")
                              % {"item": document.item.title})
             return redirect(_detail_url(dossier, f"doc-{document.pk}"))
-    if _is_htmx(request):
+    if _wants_fragment(request):
         return _row_response(request, dossier, document, review_form=form)
     return render_detail(request, dossier, failed_document=document, review_form=form)
 
@@ -509,10 +518,16 @@ def _save_self_assessment(request, dossier, form, entries):
 @login_required
 @require_POST
 def dossier_action(request, pk, action):
-    """The single-button transitions (submit, resubmit, accept, start evaluation)."""
-    if action not in BUTTON_ACTIONS:
+    """The single-button transitions (submit, resubmit, accept). The council's actions
+    (start the evaluation, record a result) are refused here for everybody, with the way
+    they are done (``rules.COUNCIL_ONLY``)."""
+    refusal = council_only_refusal(action)
+    if action not in BUTTON_ACTIONS and refusal is None:
         raise Http404
     dossier = _dossier(request, pk)
+    if refusal is not None:
+        messages.error(request, refusal.message)
+        return redirect(_detail_url(dossier))
     try:
         getattr(services, action)(request.user, dossier)
     except services.DossierError as error:

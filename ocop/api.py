@@ -1,4 +1,4 @@
-"""The API base: pagination, error bodies, token login and ``/me``."""
+"""The API base: pagination, error bodies, scoped object lookup, token login and ``/me``."""
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
@@ -42,6 +42,18 @@ def exception_handler(exc, context):
         message = data.get("detail", str(exc)) if isinstance(data, dict) else str(data)
     response.data = {"error": {"code": code, "message": str(message), "fields": fields}}
     return response
+
+
+class ScopedObjectMixin:
+    """For viewsets whose queryset is what the user may see (``visible_to(user)``): an
+    object outside it answers DRF's ``NotFound`` (error code ``not_found``, "never not
+    yours") rather than Django's ``Http404``, whose code the handler reports as ``error``."""
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404 as missing:
+            raise exceptions.NotFound() from missing
 
 
 class TokenThrottle(AnonRateThrottle):

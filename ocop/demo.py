@@ -1,21 +1,28 @@
-"""Demo data for ``manage.py seed_demo``: Cần Thơ and its accounts.
+"""Demo data for ``manage.py seed_demo``: the kernel's part (Cần Thơ's units and the demo
+accounts) and the registry of the seeding steps.
 
-Idempotent: running it twice changes nothing. Later parts of the system add their own
-steps to ``STEPS`` (each a callable taking the step context dict).
+The kernel imports no app: each app registers its steps in its ``AppConfig.ready()`` with
+:func:`register_step`. A step is a callable taking the step context dict; it must be
+idempotent. ``seed_demo`` runs the steps by their ``order``:
+
+* 10 ``seed_units`` and 20 ``seed_accounts`` (here, base steps);
+* 30 ``scoring.demo.seed_regulations`` — regimes and criteria sets (base);
+* 35 ``dossiers.demo.seed_checklists`` — the document checklists (base);
+* 50 ``dossiers.demo.seed_dossiers``;
+* 60 ``councils.demo.seed_councils``.
+
+"Base" steps (units, accounts, regulations) are what most tests need:
+``seed_demo(base=True)``. Running everything twice changes nothing.
 """
 
+from dataclasses import dataclass
+
+from django.apps import apps
 from django.db import transaction
 
-from councils.demo import seed_councils
-from dossiers.checklists import sync_checklists
-from dossiers.demo import seed_dossiers
-from dossiers.models import ChecklistItem
 from ocop.accounts.models import Role, RoleAssignment, User
 from ocop.regions.loader import load_units
 from ocop.regions.models import AdministrativeUnit, Level
-from scoring.loader import load_criteria_files
-from scoring.models import ProcessLevel, Regime, StarBand
-from scoring.regimes import sync_regimes
 
 DEMO_PASSWORD = "ocop-demo-2026"
 CAN_THO = 92
@@ -35,6 +42,69 @@ ACCOUNTS = {
         Role.LOCAL_OFFICER, (Level.DISTRICT, "926", False),
     ),
 }
+
+
+# --- the registry ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    order: int
+    fn: object
+    base: bool
+
+    @property
+    def key(self):
+        return f"{self.fn.__module__}.{self.fn.__qualname__}"
+
+
+_registry = []
+
+
+def register_step(fn, *, order, base=False):
+    """Make ``fn(ctx)`` a step of ``seed_demo``, run at ``order`` (lower first); ``base``:
+    also one of the base steps (units, accounts, regulations).
+
+    Registering the same function again replaces its entry (``ready()`` may run more than
+    once); two different steps may not share an order (the order must be unambiguous).
+    """
+    step = Step(order, fn, base)
+    others = [s for s in _registry if s.key != step.key]
+    clash = next((s for s in others if s.order == order), None)
+    if clash is not None:
+        raise ValueError(f"demo step order {order} is taken by {clash.key}")
+    _registry[:] = sorted([*others, step], key=lambda s: s.order)
+    return fn
+
+
+def registered_steps(*, base=False):
+    """The registered steps in their order; ``base``: the base steps only."""
+    apps.check_apps_ready()  # the apps register theirs in ready()
+    return [s.fn for s in _registry if s.base or not base]
+
+
+def __getattr__(name):
+    # The former module constants, read from the registry when asked for.
+    if name == "BASE_STEPS":
+        return registered_steps(base=True)
+    if name == "STEPS":
+        return registered_steps()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def seed_demo(steps=None, *, base=False):
+    """Run ``steps`` (default: every registered step, or the base ones with ``base=True``)
+    in one transaction; return the step context dict."""
+    if steps is None:
+        steps = registered_steps(base=base)
+    ctx = {}
+    with transaction.atomic():
+        for step in steps:
+            step(ctx)
+    return ctx
+
+
+# --- the kernel's steps ----------------------------------------------------------------------
 
 
 def _unit(level, code, current):
@@ -63,23 +133,5 @@ def seed_units(ctx):
     load_units([CAN_THO])
 
 
-def seed_regulations(ctx):
-    """The regimes and checklists (which ``migrate`` also writes; synced again so that a
-    flushed database is seeded whole) and the 52 shipped criteria sets. Idempotent."""
-    sync_regimes(Regime, ProcessLevel, StarBand)
-    sync_checklists(Regime, ChecklistItem)
-    ctx["criteria"] = load_criteria_files()
-
-
-#: Units, accounts and regulations: what most tests need.
-BASE_STEPS = [seed_units, seed_accounts, seed_regulations]
-#: Everything ``manage.py seed_demo`` creates.
-STEPS = [*BASE_STEPS, seed_dossiers, seed_councils]
-
-
-def seed_demo(steps=None):
-    ctx = {}
-    with transaction.atomic():
-        for step in STEPS if steps is None else steps:
-            step(ctx)
-    return ctx
+register_step(seed_units, order=10, base=True)
+register_step(seed_accounts, order=20, base=True)

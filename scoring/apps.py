@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ScoringConfig(AppConfig):
     name = "scoring"
     verbose_name = _("Scoring")
+
+    def ready(self):
+        from ocop.demo import register_step
+
+        from .demo import seed_regulations
+
+        register_step(seed_regulations, order=30, base=True)

@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from django.db.models import Q
 
+from . import rules
 from .models import (
     CriteriaSet,
     Criterion,
@@ -19,6 +20,7 @@ from .models import (
     Part,
     Regime,
     Section,
+    StarBand,
 )
 
 #: Number of queries :func:`criteria_tree` runs (one per level).
@@ -46,6 +48,32 @@ def _annotate(row):
 
 
 # --- regimes ---------------------------------------------------------------------------------
+
+
+class MissingBands(LookupError):
+    """A regime has no star bands: its data is incomplete (no silent default)."""
+
+
+def star_bands_many(regime_ids):
+    """{regime id: its star bands for ``scoring.rules.band``}, in one query. The bands are
+    data of the regime (``StarBand`` rows); a regime without them raises
+    :class:`MissingBands` rather than scoring against bands it does not have."""
+    ids = set(regime_ids)
+    found = {pk: [] for pk in ids}
+    for regime_id, stars, min_score in (StarBand.objects.filter(regime_id__in=ids).order_by()
+                                        .values_list("regime_id", "stars", "min_score")):
+        found[regime_id].append(rules.Band(stars, min_score))
+    missing = sorted(pk for pk, bands in found.items() if not bands)
+    if missing:
+        raise MissingBands(f"Regime(s) {missing} have no star bands; load the regime data "
+                           "(scoring/regimes.py).")
+    return {pk: tuple(sorted(bands, key=lambda b: -b.stars)) for pk, bands in found.items()}
+
+
+def star_bands(regime_id):
+    """The star bands of one regime (see :func:`star_bands_many`)."""
+    return star_bands_many([regime_id])[regime_id]
+
 
 
 def regimes_with_rules():

@@ -1,7 +1,7 @@
 """The legal instruments (regimes) as plain data, and the function that writes them.
 
-Source: /work/shared/domain/OCOP-RULES.md §1 (instruments, levels), §3 (bands), §4 (process
-per level) and §6 (validity, re-evaluation). The data migration ``0002_seed_regimes`` calls
+Source: docs/regimes-and-levels.md (instruments, levels, validity), docs/scoring-and-caps.md
+(bands) and docs/deadlines.md (re-evaluation). The data migration ``0002_seed_regimes`` calls
 :func:`sync_regimes` with the historical models, so the four regimes exist after
 ``migrate``; calling it again (e.g. after editing this file and adding a migration that
 calls it) updates the rows in place.
@@ -17,8 +17,9 @@ Choices made where the rules are not explicit (each repeated next to the value b
   complete dossier: ``forward_from`` is empty there. ``forward_from`` on the last level is
   empty too (nothing above it).
 * The central level is a council (the Ministry's council); the system only records its
-  outcome unless configured otherwise (§4), which is not a property of the regime.
-* 1048 is legacy data only and OCOP-RULES.md gives only its level sequence. The values used
+  outcome unless configured otherwise (docs/regimes-and-levels.md), which is not a property
+  of the regime.
+* 1048 is legacy data only; its sources give only its level sequence. The values used
   (district forwards ≥50 without recognising; province recognises 3★/4★ and forwards ≥90;
   central 5★; 36-month validity; same bands) follow QĐ 1048/QĐ-TTg from memory and are
   marked [?]: check them before running anything other than history on this regime.
@@ -27,7 +28,8 @@ Choices made where the rules are not explicit (each repeated next to the value b
 import datetime
 from decimal import Decimal
 
-#: Bands of every regime (§3: 5★ 90–100, 4★ 70–<90, 3★ 50–<70, 2★ 30–<50, 1★ <30).
+#: Bands of every regime (docs/scoring-and-caps.md): 5★ 90–100, 4★ 70–<90, 3★ 50–<70,
+#: 2★ 30–<50, 1★ <30.
 STANDARD_BANDS = [(5, 90), (4, 70), (3, 50), (2, 30), (1, 0)]
 
 PRE_ASSESSMENT = "pre_assessment"
@@ -53,12 +55,12 @@ REGIMES = [
         "slug": "1048",
         "title": "Quyết định 1048/QĐ-TTg (2019), sửa đổi bởi Quyết định 781/QĐ-TTg (2020) — "
                  "Bộ tiêu chí đánh giá, phân hạng sản phẩm Chương trình mỗi xã một sản phẩm",
-        # [?] OCOP-RULES.md says "2019"; 21/08/2019 is the decision's date (from memory).
+        # [?] Sources say "2019"; 21/08/2019 is the decision's date (from memory).
         "effective_from": datetime.date(2019, 8, 21),
-        # §1: "2019 → 23/02/2023" (148 took over on 24/02/2023).
+        # docs/regimes-and-levels.md: until 23/02/2023 (148 took over on 24/02/2023).
         "effective_to": datetime.date(2023, 2, 23),
         "validity_months": 36,
-        # [?] No re-evaluation notice rule in OCOP-RULES.md for 1048: left empty.
+        # [?] No re-evaluation notice rule known for 1048: left empty.
         "notify_days_before_expiry": None,
         "filing_window_start_days_before": None,
         "filing_window_end_days_before": None,
@@ -87,10 +89,10 @@ REGIMES = [
         "title": "Quyết định 148/QĐ-TTg ngày 24/02/2023 — Bộ tiêu chí và quy trình đánh giá, "
                  "phân hạng sản phẩm Chương trình mỗi xã một sản phẩm",
         "effective_from": datetime.date(2023, 2, 24),
-        # §1: in force until 05/07/2025; 1489 amends it from 06/07/2025.
+        # docs/regimes-and-levels.md: in force until 05/07/2025; 1489 amends it from 06/07/2025.
         "effective_to": datetime.date(2025, 7, 5),
         "validity_months": 36,
-        # §6: the issuer notifies the producer ≥30 days before expiry.
+        # docs/deadlines.md: the issuer notifies the producer ≥30 days before expiry.
         "notify_days_before_expiry": 30,
         "filing_window_start_days_before": None,
         "filing_window_end_days_before": None,
@@ -102,10 +104,10 @@ REGIMES = [
         "criteria_from": None,
         "notes": "",
         "levels": [
-            # §1/§4: the district recognises 3★; products ≥70 go up to the province.
+            # docs/regimes-and-levels.md: the district recognises 3★; ≥70 goes to the province.
             {"order": 1, "kind": COUNCIL, "admin_level": "district", "recognises": [3],
              "forward_from": 70},
-            # §1/§4: the province recognises 4★; products ≥90 go to the central level.
+            # docs/regimes-and-levels.md: the province recognises 4★; ≥90 goes to the centre.
             {"order": 2, "kind": COUNCIL, "admin_level": "province", "recognises": [4],
              "forward_from": 90},
             {"order": 3, "kind": COUNCIL, "admin_level": "central", "recognises": [5],
@@ -119,7 +121,7 @@ REGIMES = [
         "title": "Quyết định 148/QĐ-TTg, sửa đổi, bổ sung bởi Quyết định 1489/QĐ-TTg "
                  "(từ 06/07/2025)",
         "effective_from": datetime.date(2025, 7, 6),
-        # §1: → 21/07/2026 (60 days after 26/2026 came into force; see the module docstring).
+        # → 21/07/2026 (60 days after 26/2026 came into force; see the module docstring).
         "effective_to": datetime.date(2026, 7, 21),
         "validity_months": 36,
         # 1489 changed the levels, not the re-evaluation notice of 148: kept at 30 days.
@@ -128,7 +130,7 @@ REGIMES = [
         "filing_window_end_days_before": None,
         "grace_days_after_expiry": None,
         "processing_days": None,
-        # §4: commune (1489, 26/2026) within 15 working days.
+        # docs/deadlines.md: commune (1489, 26/2026) within 15 working days.
         "commune_deadline_working_days": 15,
         "part_maxima": (40, 25, 35),
         # Same criteria sets as 148 (1489 changed the process only).
@@ -146,8 +148,9 @@ REGIMES = [
         "effective_to": None,
         "validity_months": 36,
         "notify_days_before_expiry": None,
-        # §6: the producer files 180 to 120 days before expiry; processing ≤45 days; a late
-        # filer keeps the certificate until the decision but ≤180 days after expiry.
+        # docs/deadlines.md: the producer files 180 to 120 days before expiry; processing
+        # ≤45 days; a late filer keeps the certificate until the decision but ≤180 days after
+        # expiry.
         "filing_window_start_days_before": 180,
         "filing_window_end_days_before": 120,
         "grace_days_after_expiry": 180,

@@ -5,7 +5,7 @@ everywhere so that binary rounding never reaches a score. The ORM layer builds t
 ``*Spec`` dataclasses from the criteria-set rows and the members' sheets, calls ``evaluate``
 and stores what it returns.
 
-Vocabulary (see /work/shared/domain/OCOP-RULES.md §2–3 and criteria/INDEX.md):
+Vocabulary (see docs/scoring-and-caps.md and scoring/data/criteria/INDEX.md):
 
 - A *sheet spec* is the criteria set: criteria in parts A/B/C, each with options of fixed
   points. A member's *sheet* (``Choices``) maps criterion key → chosen option key; a missing

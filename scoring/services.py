@@ -15,6 +15,7 @@ from ocop.audit.services import record
 
 from . import rules
 from .models import Criterion, Option, ScoreEntry, Scoresheet, SheetState
+from .queries import star_bands
 
 
 class ScoringError(Exception):
@@ -78,7 +79,7 @@ def summarise(sheet, entries=None, bands=None):
     spec = sheet_spec(sheet.criteria_set)
     choices = sheet_choices(sheet, entries)
     totals = rules.sheet_totals(spec, choices)
-    bands = bands or regime_bands(sheet.criteria_set.regime)
+    bands = bands or star_bands(sheet.criteria_set.regime_id)
     band_stars = rules.band(totals.total, bands)
     return SheetSummary(
         totals=totals,
@@ -88,14 +89,7 @@ def summarise(sheet, entries=None, bands=None):
     )
 
 
-def regime_bands(regime):
-    bands = [rules.Band(b.stars, b.min_score) for b in regime.bands.all()]
-    return tuple(sorted(bands, key=lambda b: -b.stars)) or rules.DEFAULT_BANDS
-
-
 # --- Permission and preconditions ------------------------------------------------------------
-
-OPEN_SESSION_STATES = ("open", "meeting")
 
 
 def _check_can_score(sheet_or_parts, user):
@@ -106,7 +100,7 @@ def _check_can_score(sheet_or_parts, user):
     if not member.scores:
         raise ScoringError(_("Advisory-team members and the secretary do not score."),
                            code="not_scoring_member")
-    if session.state not in OPEN_SESSION_STATES:
+    if not session.is_open_for_scoring:
         raise ScoringError(_("The session is not open for scoring."), code="session_closed")
     item = session.agenda.filter(dossier=dossier).first()
     if item is None:
@@ -213,34 +207,4 @@ def submit_sheet(sheet, user):
         sheet.save(update_fields=["state", "submitted_at", "version", "updated_at"])
         record("scoresheet.submitted", sheet, actor=user, before=before,
                after={"state": sheet.state, "total": str(summarise(sheet).totals.total)})
-    return sheet
-
-
-def reopen_sheet(sheet, user, reason):
-    """The chair reopens a submitted sheet for re-scoring, with a reason (audited)."""
-    from councils.models import MemberRole
-
-    reason = (reason or "").strip()
-    with transaction.atomic():
-        sheet = _locked_sheet(sheet.pk)
-        is_chair = sheet.session.council.members.filter(
-            user=user, role=MemberRole.CHAIR).exists()
-        if not is_chair:
-            raise ScoringError(_("Only the council chair may reopen a scoresheet."),
-                               code="not_chair")
-        if sheet.session.state not in OPEN_SESSION_STATES:
-            raise ScoringError(_("The session is not open for scoring."),
-                               code="session_closed")
-        if not sheet.is_locked:
-            raise ScoringError(_("Only a submitted scoresheet can be reopened."),
-                               code="not_submitted")
-        if not reason:
-            raise ScoringError(_("Please give the reason for reopening the scoresheet."),
-                               code="reason_required")
-        sheet.state = SheetState.REOPENED
-        sheet.reopen_reason = reason
-        sheet.version += 1
-        sheet.save(update_fields=["state", "reopen_reason", "version", "updated_at"])
-        record("scoresheet.reopened", sheet, actor=user, before={"state": "submitted"},
-               after={"state": sheet.state}, reason=reason)
     return sheet

@@ -14,6 +14,9 @@ echo "==> Tests against DATABASE_URL=$DATABASE_URL REDIS_URL=${REDIS_URL:-}"
 echo "==> ruff check ."
 "$VENV_BIN/ruff" check .
 
+echo "==> lint-imports (layers and contracts: [tool.importlinter] in pyproject.toml)"
+"$VENV_BIN/lint-imports" --no-cache --no-logo
+
 echo "==> manage.py makemigrations --check --dry-run"
 "$PY" manage.py makemigrations --check --dry-run
 

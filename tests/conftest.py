@@ -68,9 +68,9 @@ def _media_root(tmp_path_factory):
 def demo(db):
     """The demo units, accounts and regulations as ``seed_demo`` creates them (without the
     demo dossiers, which ``tests/dossiers/test_demo.py`` covers)."""
-    from ocop.demo import BASE_STEPS, seed_demo
+    from ocop.demo import seed_demo
 
-    return seed_demo(BASE_STEPS)
+    return seed_demo(base=True)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from ocop.accounts.models import Role
 from ocop.accounts.queries import is_admin, role_units
 
 from .forms import LoginForm
+from .panels import panel_context
 
 
 class LoginView(auth_views.LoginView):
@@ -19,19 +20,15 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def home(request):
-    """One home page, with a panel for each role the user holds."""
-    from dossiers.home import dossier_counts, open_rounds
-
+    """One home page, with a panel for each role the user holds; the apps add their
+    figures through :mod:`ocop.web.panels`."""
     user = request.user
     context = {
         "department_units": role_units(user, Role.DEPARTMENT_STAFF),
         "officer_units": role_units(user, Role.LOCAL_OFFICER),
         "show_admin": is_admin(user),
     }
-    if context["department_units"] or context["officer_units"]:
-        context["counts"] = dossier_counts(user)
-        context["rounds"] = open_rounds(user)
-    return render(request, "web/home.html", context)
+    return render(request, "web/home.html", panel_context(user, context))
 
 
 def _database_status():

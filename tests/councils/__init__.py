@@ -151,3 +151,14 @@ def quick_sheet(session, dossier, member, chosen, *, state=SheetState.SUBMITTED)
         ScoreEntry(sheet=sheet, criteria_set=dossier.criteria_set, criterion_id=cid,
                    option=option) for cid, option in chosen.items())
     return sheet
+
+
+def meet(world, present=None, *, user=None):
+    """Start the session's meeting through the service (open → meeting), everybody present
+    unless ``present`` (CouncilMember rows) says otherwise. Items close only in a meeting."""
+    from councils import services
+
+    members = list(world.council.members.all()) if present is None else list(present)
+    world.session = services.start_meeting(user or world.staff, world.session,
+                                           present=members)
+    return world.session

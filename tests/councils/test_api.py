@@ -9,7 +9,7 @@ from councils import services
 from councils.models import PeerVisibility
 from ocop.accounts.models import Role
 from tests import factories
-from tests.councils import build, pick, quick_sheet, score
+from tests.councils import build, meet, pick, quick_sheet, score
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +37,15 @@ def outsider(cantho, make_user, criteria):
 
 
 def scored(cantho, make_user, *, close=False, targets=(82, 76, 73), **extra):
-    world = build(cantho, make_user, n_members=3, **extra)
+    """One scoring member per target, every sheet submitted; with ``close`` the meeting is
+    held (everybody present), the item and the session closed by the chair."""
+    world = build(cantho, make_user, n_members=len(targets), **extra)
     cs = world.dossier.criteria_set
     for i, (member, target) in enumerate(zip(world.members, targets, strict=True)):
         score(world.session, world.dossier, member, pick(cs, target, stars=4,
                                                           reverse=bool(i % 2)))
     if close:
+        meet(world)
         services.close_item(world.chair.user, world.session, world.dossier)
         services.close_session(world.chair.user, world.session)
     return world
@@ -129,21 +132,22 @@ def test_member_gets_403_confidential_before_close(cantho, criteria, make_user):
 
 
 def test_secretary_gets_the_trackers_aggregates_before_close(cantho, criteria, make_user):
-    world = scored(cantho, make_user)
+    # four counted sheets (the floor for aggregates before the meeting): (82+76+73+77)/4
+    world = scored(cantho, make_user, targets=(82, 76, 73, 77))
 
     data = api(world.secretary.user).get(f"/api/v1/sessions/{world.session.pk}/results/").json()
 
     assert (data["session"], data["state"], data["final"]) == (world.session.pk, "open", False)
-    assert data["quorum"] == {"scoring_members": 3, "needed": 3, "present": 3,
+    assert data["quorum"] == {"scoring_members": 4, "needed": 3, "present": 4,
                               "chair_required": True, "chair_present": True,
                               "by_meeting": False, "met": True}
     item = data["items"][0]
     assert (item["dossier"], item["visible"], item["closed"], item["submitted"]) == (
-        world.dossier.pk, True, False, 3)
-    assert [s["status"] for s in item["statuses"]] == ["submitted"] * 3
+        world.dossier.pk, True, False, 4)
+    assert [s["status"] for s in item["statuses"]] == ["submitted"] * 4
     result = item["result"]
     assert result["recorded"] is False
-    assert (result["members_counted"], result["total"], result["stars"]) == (3, "77.00", 4)
+    assert (result["members_counted"], result["total"], result["stars"]) == (4, "77.00", 4)
     assert result["divergence"] == {"spread": "9.00", "threshold": "10.00", "flagged": False}
     assert result["outcome"] == "forward"
     assert item["member_totals"] == []

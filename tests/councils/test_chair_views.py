@@ -20,10 +20,9 @@ from councils.models import (
 from dossiers.models import DossierState
 from ocop.accounts.models import Role
 from ocop.audit.models import AuditEvent
-from scoring import services as scoring
 from scoring.models import Scoresheet, SheetState
 from tests import factories
-from tests.councils import build, by_hand, mean_by_hand, pick, score
+from tests.councils import build, by_hand, mean_by_hand, meet, pick, score
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +82,7 @@ def test_tracker_shows_every_members_sheet_state(client, cantho, criteria, make_
     services.declare_recusal(recused.user, world.session, member=recused,
                              dossier=world.dossier, reason="Con của chủ thể")
     sheet = score(world.session, world.dossier, reopened, pick(cs, 75))
-    scoring.reopen_sheet(sheet, chair.user, "Hội đồng thảo luận")
+    services.reopen_sheet(chair.user, sheet, "Hội đồng thảo luận")
 
     html = text(login(client, world.secretary.user).get(url("tracker", world.session.pk)))
 
@@ -95,33 +94,37 @@ def test_tracker_shows_every_members_sheet_state(client, cantho, criteria, make_
     assert 'data-state="reopened"' in member_row(html, reopened)
     assert chair.user.full_name in member_row(html, chair)
     assert "Submitted: 1 of 5" in html
-    # written session (no meeting): quorum = members who submitted, 1 of the 4 needed
-    assert "1 have submitted / 4 needed (of 5 scoring members)" in html
-    assert "no quorum" in html
-    # the chair, next to "close": the started sheets block closing (not the idle member)
+    # before the meeting: the quorum is counted on the attendance, not on the sheets
+    assert "4 of the 5 scoring members must be present" in html
+    # in the meeting, next to "close": every PRESENT member must submit (the idle member
+    # is absent and blocks nothing)
+    meet(world, [chair, drafting, recused, reopened])
     html = text(login(client, chair.user).get(url("tracker", world.session.pk)))
+    assert "4 present / 4 needed (of 5 scoring members)" in html
     pending = html.split("Must submit before this product can be closed:")[1].split("</p>")[0]
     assert drafting.user.full_name in pending and reopened.user.full_name in pending
     assert idle.user.full_name not in pending and chair.user.full_name not in pending
 
 
 def test_tracker_shows_aggregates_never_a_members_total(client, cantho, criteria, make_user):
-    world = build(cantho, make_user, n_members=3)
+    world = build(cantho, make_user, n_members=5)
     cs = world.dossier.criteria_set
-    chosen = [pick(cs, 70), pick(cs, 84, reverse=True)]
-    for member, choice in zip(world.members[:2], chosen, strict=True):
+    chosen = [pick(cs, 70), pick(cs, 84, reverse=True), pick(cs, 73), pick(cs, 81)]
+    for member, choice in zip(world.members[:4], chosen, strict=True):
         score(world.session, world.dossier, member, choice)
 
     html = text(login(client, world.secretary.user).get(url("tracker", world.session.pk)))
 
     parts = [by_hand(cs, c)[0] for c in chosen]
-    assert '<strong>77.00</strong>' in html  # (70 + 84) / 2
+    assert '<strong>77.00</strong>' in html  # (70 + 84 + 73 + 81) / 4
     for part in "ABC":
         assert f'data-field="mean-{part.lower()}">{mean_by_hand([p[part] for p in parts])}<' \
             in html
     assert "14.00" in html  # the spread, an aggregate
-    assert "70.00" not in html and "84.00" not in html  # no member's total
-    assert 'data-field="members-counted">2<' in html
+    for total in ("70.00", "84.00", "73.00", "81.00"):
+        assert total not in html  # no member's total
+    assert 'data-field="members-counted">4<' in html
+    assert "member-totals" not in html
 
 
 def test_tracker_flags_divergence_of_12_points_above_threshold_10(
@@ -131,6 +134,7 @@ def test_tracker_flags_divergence_of_12_points_above_threshold_10(
     assert world.council.divergence_threshold == Decimal(10)
     score(world.session, world.dossier, world.chair, pick(cs, 90, stars=5))
     score(world.session, world.dossier, world.members[1], pick(cs, 78, stars=4))
+    meet(world)  # everybody present has submitted: the chair sees the aggregates
 
     html = text(login(client, world.chair.user).get(url("tracker", world.session.pk)))
 
@@ -145,6 +149,7 @@ def test_tracker_does_not_flag_divergence_of_exactly_10_points(
     cs = world.dossier.criteria_set
     score(world.session, world.dossier, world.chair, pick(cs, 90, stars=5))
     score(world.session, world.dossier, world.members[1], pick(cs, 80, stars=4))
+    meet(world)
 
     html = text(login(client, world.chair.user).get(url("tracker", world.session.pk)))
 
@@ -163,7 +168,7 @@ def test_chair_sees_no_aggregates_before_submitting_own_sheet(
     html = text(login(client, world.chair.user).get(url("tracker", world.session.pk)))
 
     assert 'data-state="submitted"' in member_row(html, world.members[1])
-    assert "once your own scoresheet of this product is submitted" in html
+    assert "Submit your own scoresheet of this product to see its aggregates." in html
     assert "68.00" not in html and "mean-total" not in html and "data-divergence" not in html
 
 
@@ -248,11 +253,58 @@ def test_secretary_cannot_reopen_a_sheet(client, cantho, criteria, make_user):
     login(client, world.secretary.user)
 
     assert "Reopen for re-scoring" not in text(client.get(url("tracker", world.session.pk)))
-    response = client.post(reopen, {"reason": "Thử"}, follow=True)
+    response = client.post(reopen, {"reason": "Thử"})
 
-    assert "Only the council chair may reopen a scoresheet." in messages_of(response)
+    assert response.status_code == 403
+    assert "Only the council chair reopens a member&#x27;s scoresheet" in text(response)
     sheet.refresh_from_db()
     assert sheet.state == SheetState.SUBMITTED
+
+
+def test_chair_has_no_reopen_link_for_own_sheet_and_is_refused(
+        client, cantho, criteria, make_user):
+    """The chair has seen the aggregates: their own sheet is reopened by the vice-chair."""
+    world = build(cantho, make_user, n_members=3)
+    chair, vice, member = world.members
+    vice.role = "vice_chair"
+    vice.save(update_fields=["role"])
+    cs = world.dossier.criteria_set
+    sheets = {m.pk: score(world.session, world.dossier, m, pick(cs, 70)) for m in world.members}
+    own = url("reopen-sheet", world.session.pk, world.dossier.pk, chair.pk)
+    login(client, chair.user)
+
+    tracker = text(client.get(url("tracker", world.session.pk)))
+    assert 'data-action="reopen"' in member_row(tracker, member)
+    assert 'data-action="reopen"' not in member_row(tracker, chair)
+    response = client.post(own, {"reason": "Tôi muốn chấm lại"})
+    assert response.status_code == 403
+    assert Scoresheet.objects.get(pk=sheets[chair.pk].pk).state == SheetState.SUBMITTED
+
+    login(client, vice.user)
+    tracker = text(client.get(url("tracker", world.session.pk)))
+    assert 'data-action="reopen"' in member_row(tracker, chair)
+    assert 'data-action="reopen"' not in member_row(tracker, member)
+    client.post(own, {"reason": "Chủ tịch đề nghị chấm lại phần C"})
+    sheet = Scoresheet.objects.get(pk=sheets[chair.pk].pk)
+    assert (sheet.state, sheet.reopen_reason) == (SheetState.REOPENED,
+                                                  "Chủ tịch đề nghị chấm lại phần C")
+
+
+def test_reopen_page_of_a_closed_item_says_so_and_changes_nothing(
+        client, cantho, criteria, make_user):
+    world = build(cantho, make_user, n_members=3)
+    cs = world.dossier.criteria_set
+    sheets = [score(world.session, world.dossier, m, pick(cs, 70)) for m in world.members]
+    meet(world)
+    services.close_item(world.chair.user, world.session, world.dossier)
+    reopen = url("reopen-sheet", world.session.pk, world.dossier.pk, world.members[1].pk)
+    login(client, world.chair.user)
+
+    assert 'data-action="reopen"' not in text(client.get(url("tracker", world.session.pk)))
+    response = client.post(reopen, {"reason": "Sau khi kết thúc"}, follow=True)
+
+    assert any("can no longer be reopened" in m for m in messages_of(response))
+    assert Scoresheet.objects.get(pk=sheets[1].pk).state == SheetState.SUBMITTED
 
 
 # --- closing an item -------------------------------------------------------------------------
@@ -264,14 +316,16 @@ def test_close_item_without_quorum_shows_message_and_changes_nothing(
     cs = world.dossier.criteria_set
     score(world.session, world.dossier, world.chair, pick(cs, 80))
     score(world.session, world.dossier, world.members[1], pick(cs, 76))
-    # the third member never opened the sheet: 2 of the 3 needed (0.75 × 3 → 3)
+    # the third member is absent: 2 present of the 3 needed (0.75 × 3 → 3)
+    meet(world, world.members[:2])
 
     response = login(client, world.chair.user).post(
-        url("close-item", world.session.pk, world.dossier.pk), follow=True)
+        url("close-item", world.session.pk, world.dossier.pk), {"statement": "Ghi chú"})
 
-    assert response.redirect_chain[-1][0] == url("tracker", world.session.pk)
-    assert any(m.startswith("No quorum: at least 3 of the 3 scoring members")
+    assert response.status_code == 422
+    assert any(m.startswith("The meeting has no quorum: at least 3 of the 3 scoring members")
                for m in messages_of(response))
+    assert "Ghi chú" in text(response)  # what the chair typed is kept
     item = world.session.agenda.get()
     assert item.closed_at is None
     assert not ItemResultRecord.objects.exists()
@@ -290,6 +344,7 @@ def test_close_item_with_quorum_records_result_equal_to_hand_computation(
               pick(cs, 90, stars=5, below={"1.c"})]
     for member, choice in zip(world.members, chosen, strict=True):
         score(world.session, world.dossier, member, choice)
+    meet(world)
     login(client, world.chair.user)
 
     response = client.post(url("close-item", world.session.pk, world.dossier.pk), follow=True)
@@ -311,10 +366,13 @@ def test_close_item_with_quorum_records_result_equal_to_hand_computation(
     assert "Forwarded to the next level" in html  # 148 district: ≥ 70 goes up
     record = ItemResultRecord.objects.get()
     assert (record.mean_total, record.stars, record.band_stars) == (Decimal("93.67"), 3, 5)
+    # the dossier takes the result when the session closes
     world.dossier.refresh_from_db()
-    assert world.dossier.state == DossierState.FORWARDED
-    # the session is still open: no member's total on the result page yet
-    assert "98.00" not in html and "Each member's score" not in html
+    assert world.dossier.state == DossierState.IN_EVALUATION
+    # the session is still in its meeting: department staff see no score yet
+    html = text(login(client, world.staff).get(
+        url("dossier-result", world.session.pk, world.dossier.pk)))
+    assert "93.67" not in html and "98.00" not in html and "Each member's score" not in html
 
 
 def test_member_cannot_close_an_item(client, cantho, criteria, make_user):
@@ -349,7 +407,7 @@ def test_ordinary_member_gets_403_on_tracker_fragment_and_results(
 
 def test_district_officer_runs_own_district_council_not_the_neighbours(
         client, cantho, criteria, make_user):
-    """Under 148 the district sets up and runs its council (OCOP-RULES §4)."""
+    """Under 148 the district sets up and runs its council (docs/councils.md)."""
     world = build(cantho, make_user, n_members=2)
     officer = make_user("canbo.nk", Role.LOCAL_OFFICER, cantho["ninhkieu"])
     neighbour = make_user("canbo.pd", Role.LOCAL_OFFICER, cantho["phongdien"])
@@ -508,7 +566,7 @@ def test_session_lifecycle_through_the_staff_pages(client, cantho, criteria, mak
 
     # plan the session
     response = client.post(url("session-create", world.council.pk), {
-        "round": world.round.pk, "date": "2026-12-10", "place": "Hội trường A"}, follow=True)
+        "round": world.round.pk, "date": "2026-12-01", "place": "Hội trường A"}, follow=True)
     session = world.council.sessions.get()
     assert response.redirect_chain[-1][0] == url("session-agenda-edit", session.pk)
     agenda_page = text(response)
@@ -547,12 +605,13 @@ def test_chair_closes_the_session_once_every_item_is_closed(
     world = build(cantho, make_user, n_members=2)
     for member in world.members:
         score(world.session, world.dossier, member, pick(world.dossier.criteria_set, 72))
+    meet(world)
     login(client, world.chair.user)
 
     refused = client.post(url("session-close", world.session.pk), follow=True)
     assert any(m.startswith("Close every dossier first") for m in messages_of(refused))
     world.session.refresh_from_db()
-    assert world.session.state == SessionState.OPEN
+    assert world.session.state == SessionState.MEETING
 
     client.post(url("close-item", world.session.pk, world.dossier.pk))
     response = client.post(url("session-close", world.session.pk), follow=True)

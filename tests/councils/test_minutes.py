@@ -11,7 +11,7 @@ from councils import exports, minutes, services
 from councils.models import DocumentStatus, GeneratedDocument, ItemResultRecord
 from councils.tasks import build_minutes
 from scoring.models import ScoreEntry
-from tests.councils import build, pick, quick_sheet, score
+from tests.councils import build, meet, pick, quick_sheet, score
 
 pytestmark = pytest.mark.django_db
 
@@ -140,6 +140,7 @@ def test_excel_cells_equal_the_sheet_points(cantho, criteria, make_user):
         for m, member in enumerate(world.members):
             sheets[(d, m)] = score(world.session, dossier, member,
                                    pick(cs, 60 + 5 * m + d, stars=3, reverse=bool(m % 2)))
+    meet(world)
     for dossier in world.dossiers:
         services.close_item(world.chair.user, world.session, dossier)
     services.close_session(world.chair.user, world.session)

@@ -13,7 +13,7 @@ from councils import services
 from councils.models import DocumentKind, DocumentStatus, GeneratedDocument, PeerVisibility
 from ocop.accounts.models import Role
 from tests import factories
-from tests.councils import build, by_hand, pick, score
+from tests.councils import build, by_hand, meet, pick, score
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +43,10 @@ def media(settings, tmp_path):
 
 
 def scored(cantho, make_user, *, close=False, peer_visibility=PeerVisibility.AFTER_CLOSE,
-           targets=(82, 76, 73), prefix="m"):
+           targets=(82, 76, 73), prefix="m", meeting=False):
     """A council of three scoring members (+ secretary) whose sheets are submitted; the
-    item and the session closed by the chair when ``close``."""
+    meeting started (everybody present) when ``meeting`` or ``close``; the item and the
+    session closed by the chair when ``close``."""
     world = build(cantho, make_user, n_members=3, peer_visibility=peer_visibility,
                   prefix=prefix)
     cs = world.dossier.criteria_set
@@ -53,6 +54,8 @@ def scored(cantho, make_user, *, close=False, peer_visibility=PeerVisibility.AFT
                              for i, t in enumerate(targets)]
     for member, choice in zip(world.members, world.extra["chosen"], strict=True):
         score(world.session, world.dossier, member, choice)
+    if meeting or close:
+        meet(world)
     if close:
         services.close_item(world.chair.user, world.session, world.dossier)
         services.close_session(world.chair.user, world.session)
@@ -99,7 +102,7 @@ def test_dossier_result_after_close_lists_each_members_total(
         parts, total = by_hand(cs, choice)
         row = html.split(f'<tr data-member="{member.pk}">')[1].split("</tr>")[0]
         assert member.user.full_name in row
-        assert f'<td class="num">{total:.2f}</td>' in row
+        assert f'<td class="num" data-field="member-total">{total:.2f}</td>' in row
         assert f'<td class="num">{parts["A"]:.2f}</td>' in row
     assert 'data-field="members-counted">3<' in html
 
@@ -123,7 +126,8 @@ def test_member_never_sees_others_totals_when_the_council_says_never(
 
 def test_results_before_close_are_hidden_from_members_and_staff(
         client, cantho, criteria, make_user):
-    world = scored(cantho, make_user)
+    # in the meeting, every present member has submitted: the secretary sees the aggregates
+    world = scored(cantho, make_user, meeting=True)
 
     member = login(client, world.members[1].user).get(url("session-results",
                                                           world.session.pk))
@@ -136,6 +140,10 @@ def test_results_before_close_are_hidden_from_members_and_staff(
     assert "Confidential until the session is closed." in staff and "77.00" not in staff
     assert "77.00" in secretary and "provisional" in secretary
     assert "Each member's score" not in secretary
+    staff_item = text(login(client, world.staff).get(
+        url("dossier-result", world.session.pk, world.dossier.pk)))
+    assert "Each member's score" not in staff_item
+    assert not any(f"{t}.00" in staff_item for t in (77, 82, 76, 73))
 
 
 # --- minutes -----------------------------------------------------------------------------------
@@ -207,7 +215,7 @@ def test_done_minutes_are_downloaded_through_the_permission_checked_view(
 
 def test_minutes_are_built_by_the_task_after_the_close(
         client, cantho, criteria, make_user, media, django_capture_on_commit_callbacks):
-    world = scored(cantho, make_user)
+    world = scored(cantho, make_user, meeting=True)
     services.close_item(world.chair.user, world.session, world.dossier)
     with django_capture_on_commit_callbacks(execute=True):
         services.close_session(world.chair.user, world.session)

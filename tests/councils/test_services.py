@@ -6,8 +6,9 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from councils import services
+from councils import rules, services
 from councils.models import (
     AgendaItem,
     Attendance,
@@ -26,10 +27,14 @@ from dossiers.models import Dossier, DossierState, Transition
 from ocop.accounts.models import Role
 from ocop.audit.models import AuditEvent
 from scoring import services as scoring
+from scoring.models import Scoresheet, SheetState
 from tests import factories
-from tests.councils import build, by_hand, mean_by_hand, pick, quick_sheet, score
+from tests.councils import build, by_hand, mean_by_hand, meet, pick, quick_sheet, score
 
 pytestmark = pytest.mark.django_db
+
+
+STATEMENT = "Hội đồng đã thảo luận về chênh lệch; các thành viên giữ nguyên điểm đã chấm."
 
 
 def council_data(unit, **extra):
@@ -81,7 +86,7 @@ def test_create_council_refused_for_colleague_and_outsider(cantho, criteria, mak
 
 
 def test_district_officer_sets_up_own_district_council_only(cantho, criteria, make_user):
-    """Under 148 the district People's Committee sets up its council (OCOP-RULES §4)."""
+    """Under 148 the district People's Committee sets up its council (docs/councils.md)."""
     officer = make_user("officer", Role.LOCAL_OFFICER, cantho["ninhkieu"])
     chair = make_user("chair")
     council = services.create_council(officer, data=council_data(cantho["ninhkieu"]),
@@ -272,7 +277,8 @@ def test_close_item_records_the_result_computed_by_hand(cantho, criteria, make_u
         score(world.session, world.dossier, member, choice)
     services.start_meeting(world.staff, world.session, present=world.members)
 
-    item = services.close_item(world.chair.user, world.session, world.dossier)
+    item = services.close_item(world.chair.user, world.session, world.dossier,
+                               divergence_statement=STATEMENT)
 
     hand = [by_hand(cs, c) for c in chosen]
     totals = [t for _p, t in hand]
@@ -292,13 +298,19 @@ def test_close_item_records_the_result_computed_by_hand(cantho, criteria, make_u
     assert (record.outcome, record.outcome_stars) == ("forward", None)
     assert record.quorum["met"] and record.quorum["needed"] == -(-len(targets) * 3 // 4)
 
+    assert record.divergence_statement == (STATEMENT if record.divergence_flagged else "")
+
     item.refresh_from_db()
     assert item.closed_at is not None
+    # the dossier takes the council's result when the session closes, not before
+    assert Dossier.objects.get(pk=world.dossier.pk).state == DossierState.IN_EVALUATION
+    services.close_session(world.chair.user, world.session)
     dossier = Dossier.objects.get(pk=world.dossier.pk)
     assert dossier.state == DossierState.FORWARDED
     recorded = Transition.objects.get(dossier=dossier, to_state="result_recorded")
     assert recorded.details["total"] == str(record.mean_total)
     assert recorded.details["members_counted"] == len(targets)
+    assert "members" not in recorded.details
 
 
 def test_close_item_without_quorum_is_refused_and_changes_nothing(cantho, criteria, make_user):
@@ -369,31 +381,195 @@ def test_close_item_only_by_the_chair(cantho, criteria, make_user):
     for member in world.members:
         quick_sheet(world.session, world.dossier, member,
                     pick(world.dossier.criteria_set, 75, stars=4))
+    meet(world)
     for user in (world.members[1].user, world.secretary.user, world.staff):
         with pytest.raises(services.CouncilError) as refused:
             services.close_item(user, world.session, world.dossier)
-        assert refused.value.code == "not_chair"
+        assert refused.value.code == "permission"
+        assert refused.value.message == str(rules.WHO_LABELS["close_item"])
     assert not ItemResultRecord.objects.exists()
 
 
-def test_written_session_without_meeting_closes_on_submissions(cantho, criteria, make_user):
-    world = build(cantho, make_user, n_members=4)
+def test_close_item_needs_the_meeting_not_only_submitted_sheets(cantho, criteria, make_user):
+    """Every sheet is in and the session is merely "open for scoring": attendance was never
+    taken, so the council has not met and nothing can be closed."""
+    world = build(cantho, make_user, n_members=3)
     cs = world.dossier.criteria_set
-    for member in world.members[:2]:
+    for member in world.members:
         quick_sheet(world.session, world.dossier, member, pick(cs, 60))
+
     with pytest.raises(services.CouncilError) as refused:
         services.close_item(world.chair.user, world.session, world.dossier)
-    assert refused.value.code == "no_quorum" and refused.value.details["needed"] == 3
 
-    quick_sheet(world.session, world.dossier, world.members[2], pick(cs, 60))
+    assert refused.value.code == "state"
+    assert not ItemResultRecord.objects.exists()
+    assert AgendaItem.objects.get(session=world.session).closed_at is None
+    meet(world)
+    services.close_item(world.chair.user, world.session, world.dossier)
+    assert ItemResultRecord.objects.get().quorum["by_meeting"] is True
+
+
+def test_meeting_cannot_start_before_the_sessions_date(cantho, criteria, make_user):
+    """A session dated 12/12 cannot hold its meeting (and so close items) on 05/12."""
+    world = build(cantho, make_user, n_members=3)
+    world.session.date = timezone.localdate() + datetime.timedelta(days=7)
+    world.session.save(update_fields=["date"])
+    for member in world.members:
+        quick_sheet(world.session, world.dossier, member, pick(world.dossier.criteria_set, 60))
+
+    with pytest.raises(services.CouncilError) as refused:
+        services.start_meeting(world.staff, world.session, present=world.members)
+
+    assert refused.value.code == "before_meeting_day"
+    assert world.session.date.strftime("%d/%m/%Y") in refused.value.message
+    assert EvaluationSession.objects.get(pk=world.session.pk).state == SessionState.OPEN
+    assert not Attendance.objects.filter(session=world.session).exists()
+    with pytest.raises(services.CouncilError):
+        services.close_item(world.chair.user, world.session, world.dossier)
+    assert not ItemResultRecord.objects.exists()
+
+
+# --- divergence ---------------------------------------------------------------------------------
+
+
+def divergent_world(cantho, make_user):
+    """Four members; totals 60, 62, 65 and 84: a spread of 24 above the threshold of 10."""
+    world = build(cantho, make_user, n_members=4)
+    cs = world.dossier.criteria_set
+    sheets = [score(world.session, world.dossier, member, pick(cs, target))
+              for member, target in zip(world.members, (60, 62, 65, 84), strict=True)]
+    meet(world)
+    return world, sheets
+
+
+def test_divergent_item_does_not_close_with_one_click(cantho, criteria, make_user):
+    world, _sheets = divergent_world(cantho, make_user)
+
+    for statement in ("", "   "):
+        with pytest.raises(services.CouncilError) as refused:
+            services.close_item(world.chair.user, world.session, world.dossier,
+                                divergence_statement=statement)
+        assert refused.value.code == "divergent"
+        assert "24.00" in refused.value.message and "10.00" in refused.value.message
+
+    assert not ItemResultRecord.objects.exists()
+    assert AgendaItem.objects.get(session=world.session).closed_at is None
+
+
+def test_divergent_item_closes_after_a_rescore_within_the_threshold(cantho, criteria, make_user):
+    world, sheets = divergent_world(cantho, make_user)
+    outlier = world.members[3]
+    services.reopen_sheet(world.chair.user, sheets[3], "Chênh lệch 24 điểm, đề nghị xem lại")
+    with pytest.raises(services.CouncilError) as refused:
+        services.close_item(world.chair.user, world.session, world.dossier)
+    assert refused.value.code == "not_submitted"  # the reopened sheet must come back
+
+    cs = world.dossier.criteria_set
+    sheet = Scoresheet.objects.get(pk=sheets[3].pk)
+    for criterion_id, option in pick(cs, 68).items():
+        sheet = scoring.save_entry(sheet, outlier.user, criterion_id=criterion_id,
+                                   option_id=option.pk, version=sheet.version)
+    scoring.submit_sheet(sheet, outlier.user)
+
     services.close_item(world.chair.user, world.session, world.dossier)
 
     record = ItemResultRecord.objects.get()
-    assert record.quorum == {"scoring_members": 4, "needed": 3, "present": 3,
-                             "chair_required": True, "chair_present": True,
-                             "by_meeting": False, "met": True}
-    assert (record.outcome, record.outcome_stars) == ("recognise", 3)
-    assert Dossier.objects.get(pk=world.dossier.pk).state == DossierState.RECOGNISED
+    assert (record.divergence, record.divergence_flagged) == (Decimal("8.00"), False)
+    assert record.divergence_statement == ""
+    assert sorted(Decimal(m["total"]) for m in record.members) == [60, 62, 65, 68]
+
+
+def test_divergent_item_closes_with_the_chairs_statement_audited(cantho, criteria, make_user):
+    world, _sheets = divergent_world(cantho, make_user)
+
+    services.close_item(world.chair.user, world.session, world.dossier,
+                        divergence_statement=f"  {STATEMENT}  ")
+
+    record = ItemResultRecord.objects.get()
+    assert record.divergence_flagged and record.divergence_statement == STATEMENT
+    event = AuditEvent.objects.get(action="session.item_closed")
+    assert event.reason == STATEMENT
+    assert event.after["divergence"]["statement"] == STATEMENT
+    assert "members" not in event.after
+
+
+# --- reopening a sheet --------------------------------------------------------------------------
+
+
+def test_nobody_reopens_their_own_sheet_the_vice_chair_reopens_the_chairs(
+        cantho, criteria, make_user):
+    world = build(cantho, make_user, n_members=4)
+    chair, vice, member, other = world.members
+    vice.role = MemberRole.VICE_CHAIR
+    vice.save(update_fields=["role"])
+    cs = world.dossier.criteria_set
+    sheets = {m.pk: score(world.session, world.dossier, m, pick(cs, 70)) for m in world.members}
+
+    refusals = [
+        (chair.user, chair, "own_sheet"),  # the chair, who has seen the aggregates
+        (vice.user, vice, "own_sheet"),
+        (member.user, member, "permission"),
+        (member.user, other, "permission"),
+        (vice.user, member, "permission"),  # the vice-chair reopens only the chair's
+        (world.secretary.user, member, "permission"),
+        (world.staff, member, "permission"),
+    ]
+    for user, owner, code in refusals:
+        with pytest.raises(services.CouncilError) as refused:
+            services.reopen_sheet(user, sheets[owner.pk], "Xem lại")
+        assert refused.value.code == code, (user, owner)
+    assert set(Scoresheet.objects.values_list("state", flat=True)) == {SheetState.SUBMITTED}
+
+    with pytest.raises(services.CouncilError) as refused:
+        services.reopen_sheet(vice.user, sheets[chair.pk], "  ")
+    assert refused.value.code == "reason_required"
+
+    services.reopen_sheet(vice.user, sheets[chair.pk], "Chủ tịch đề nghị được chấm lại phần C")
+    services.reopen_sheet(chair.user, sheets[member.pk], "Chênh lệch phần B")
+    reopened = dict(Scoresheet.objects.filter(state=SheetState.REOPENED)
+                    .values_list("member_id", "reopen_reason"))
+    assert reopened == {chair.pk: "Chủ tịch đề nghị được chấm lại phần C",
+                        member.pk: "Chênh lệch phần B"}
+    assert AuditEvent.objects.filter(action="scoresheet.reopened").count() == 2
+
+
+def test_reopen_refused_once_the_item_is_closed(cantho, criteria, make_user):
+    world = build(cantho, make_user, n_members=3)
+    cs = world.dossier.criteria_set
+    sheets = [score(world.session, world.dossier, m, pick(cs, 70)) for m in world.members]
+    meet(world)
+    services.close_item(world.chair.user, world.session, world.dossier)
+
+    with pytest.raises(services.CouncilError) as refused:
+        services.reopen_sheet(world.chair.user, sheets[1], "Xem lại sau khi đã kết thúc")
+
+    assert refused.value.code == "item_closed"
+    assert Scoresheet.objects.get(pk=sheets[1].pk).state == SheetState.SUBMITTED
+    assert ItemResultRecord.objects.get().members_counted == 3
+
+
+# --- a sheet's status ---------------------------------------------------------------------------
+
+
+def test_opening_a_sheet_does_not_start_it(cantho, criteria, make_user):
+    """A member who only looked at the page is "not started" and blocks nothing."""
+    world = build(cantho, make_user, n_members=3)
+    cs = world.dossier.criteria_set
+    for member in world.members[:2]:
+        score(world.session, world.dossier, member, pick(cs, 70))
+    looker = world.members[2]
+    sheet = scoring.open_sheet(world.session, world.dossier, looker, looker.user)
+
+    result = services.item_result(world.session, world.dossier)
+    assert [s.status for s in result.statuses] == ["submitted", "submitted", "not_started"]
+    assert result.pending == ()
+
+    criterion_id, option = next(iter(pick(cs, 70).items()))
+    scoring.save_entry(sheet, looker.user, criterion_id=criterion_id, option_id=option.pk,
+                       version=sheet.version)
+    result = services.item_result(world.session, world.dossier)
+    assert result.statuses[2].status == "draft"
+    assert [s.member_id for s in result.pending] == [looker.pk]
 
 
 # --- closing the session ------------------------------------------------------------------------
@@ -406,17 +582,19 @@ def test_close_session_needs_every_item_closed_then_queues_the_minutes(
     for dossier in world.dossiers:
         for member in world.members:
             quick_sheet(world.session, dossier, member, pick(cs, 60))
+    meet(world)
     services.close_item(world.chair.user, world.session, world.dossiers[0])
 
     with pytest.raises(services.CouncilError) as refused:
         services.close_session(world.chair.user, world.session)
     assert refused.value.code == "items_open"
     assert refused.value.details["dossiers"] == [world.dossiers[1].pk]
+    assert Dossier.objects.get(pk=world.dossiers[0].pk).state == DossierState.IN_EVALUATION
 
     services.close_item(world.chair.user, world.session, world.dossiers[1])
     with pytest.raises(services.CouncilError) as refused:
         services.close_session(world.members[1].user, world.session)
-    assert refused.value.code == "not_chair"
+    assert refused.value.code == "permission"
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         session = services.close_session(world.chair.user, world.session)
@@ -426,6 +604,9 @@ def test_close_session_needs_every_item_closed_then_queues_the_minutes(
     assert len(callbacks) == 1
     assert AuditEvent.objects.filter(action="session.closed",
                                      object_id=str(session.pk)).exists()
+    # each dossier took the council's recorded result (60 points: 3 stars, recognised)
+    assert set(Dossier.objects.filter(pk__in=[d.pk for d in world.dossiers])
+               .values_list("state", flat=True)) == {DossierState.RECOGNISED}
     # nothing can be scored or closed any more
     with pytest.raises(services.CouncilError):
         services.close_session(world.chair.user, world.session)
@@ -436,6 +617,6 @@ def test_sheet_reopened_by_the_chair_stops_counting(cantho, criteria, make_user)
     assert world.chair.role == MemberRole.CHAIR
     sheet = quick_sheet(world.session, world.dossier, world.members[1],
                         pick(world.dossier.criteria_set, 60))
-    scoring.reopen_sheet(sheet, world.chair.user, "Chênh lệch điểm lớn")
+    services.reopen_sheet(world.chair.user, sheet, "Chênh lệch điểm lớn")
     result = services.item_result(world.session, world.dossier)
     assert result.members_counted == 0

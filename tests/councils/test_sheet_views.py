@@ -9,6 +9,7 @@ from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from councils import services as council_services
 from councils.models import Recusal
 from scoring.models import Criterion, Option, ScoreEntry, Scoresheet, SheetState
 from tests import factories
@@ -245,7 +246,18 @@ def test_submit_locks_the_sheet_and_a_later_save_is_refused(client, board):
     by_criterion = options_by_criterion(sheet.criteria_set)
     choices = {cid: best(options) for cid, options in by_criterion.items()}
 
-    response = client.post(sheet_url(board), whole_form(sheet, choices, action="submit"), **EN)
+    asked = client.post(sheet_url(board), whole_form(sheet, choices, action="submit"), **EN)
+
+    # first the confirmation: the total, what submitting means; nothing locked yet
+    assert asked.status_code == 200
+    confirm = asked.content.decode().split('id="confirm-submit"', 1)[1].split("</div>", 1)[0]
+    assert "Your total is 100 points" in confirm
+    assert 'value="confirm_submit"' in confirm and "you can no longer change it" in confirm
+    sheet.refresh_from_db()
+    assert sheet.state == SheetState.DRAFT
+
+    response = client.post(sheet_url(board), whole_form(sheet, choices,
+                                                        action="confirm_submit"), **EN)
 
     assert response.status_code == 302
     sheet.refresh_from_db()
@@ -335,8 +347,8 @@ def test_member_does_not_see_another_members_choices_before_submitting(client, b
     by_criterion = options_by_criterion(binh_sheet.criteria_set)
     choices = {cid: best(options) for cid, options in by_criterion.items()}
     notes = {next(iter(choices)): "GHI-CHU-CUA-BINH"}
-    client.post(sheet_url(board), whole_form(binh_sheet, choices, notes=notes, action="submit"),
-                **EN)
+    client.post(sheet_url(board), whole_form(binh_sheet, choices, notes=notes,
+                                             action="confirm_submit"), **EN)
     assert Scoresheet.objects.get(pk=binh_sheet.pk).state == SheetState.SUBMITTED
 
     response, an_sheet = open_page(client, board, board["an"])
@@ -480,12 +492,12 @@ def test_other_members_totals_appear_only_after_own_submission(client, board):
     _r, binh_sheet = open_page(client, board, board["binh"])
     by_criterion = options_by_criterion(binh_sheet.criteria_set)
     top = {cid: best(options) for cid, options in by_criterion.items()}
-    client.post(sheet_url(board), whole_form(binh_sheet, top, action="submit"), **EN)
+    client.post(sheet_url(board), whole_form(binh_sheet, top, action="confirm_submit"), **EN)
 
     response, an_sheet = open_page(client, board, board["an"])
     assert 'id="peer-sheets"' not in response.content.decode()
     low = {cid: min(options, key=lambda o: o.points) for cid, options in by_criterion.items()}
-    client.post(sheet_url(board), whole_form(an_sheet, low, action="submit"), **EN)
+    client.post(sheet_url(board), whole_form(an_sheet, low, action="confirm_submit"), **EN)
 
     html = client.get(sheet_url(board), **EN).content.decode()
     peers = html.split('id="peer-sheets"', 1)[1]
@@ -512,3 +524,18 @@ def test_secretary_records_a_recusal_for_a_member(client, board, make_user):
     assert (recusal.member, recusal.recorded_by) == (binh, secretary)
     login(client, board["binh"])
     assert client.get(sheet_url(board), **EN).status_code == 403
+
+
+def test_reopened_sheet_shows_the_reason_the_chair_gave(client, board):
+    _r, sheet = open_page(client, board, board["an"])
+    by_criterion = options_by_criterion(sheet.criteria_set)
+    choices = {cid: best(options) for cid, options in by_criterion.items()}
+    client.post(sheet_url(board), whole_form(sheet, choices, action="confirm_submit"), **EN)
+    reason = "Chênh lệch lớn ở phần B, đề nghị xem lại tiêu chí 2.a"
+    council_services.reopen_sheet(board["chair"], Scoresheet.objects.get(pk=sheet.pk), reason)
+
+    html = client.get(sheet_url(board), **EN).content.decode()
+
+    notice = html.split('id="reopen-reason"', 1)[1].split("</div>", 1)[0]
+    assert reason in notice and "reopened for re-scoring" in notice
+    assert 'name="action" value="submit"' in html  # the member can submit again

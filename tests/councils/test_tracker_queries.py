@@ -6,14 +6,13 @@ The whole session is read at once (``councils.results.session_results``: sheets 
 entries in two queries); a criteria set's spec is built once per process and cached
 (``scoring.services.sheet_spec``), so each measure follows one warm-up request.
 
-Tracker, chair (:data:`TRACKER_QUERIES`, 23): session, user, role assignments; the session
-(scoped); ``can_track`` (membership); the agenda items with dossier, product and recorded
-result; ``session_results`` (agenda, members, bands, attendance, submitted members, sheets,
-entries, recusals); the requester's membership; ``can_see_aggregates`` for the one agenda
-item (membership ×3, the chair's recusal, the chair's own sheet); ``quorum`` (members,
-attendance, submitted members). The secretary skips the chair's two checks (21); the
-results page adds the minutes' status row (24). ``can_see_aggregates`` is asked per agenda
-item (a few queries per item, not per member or criterion).
+Tracker, chair or secretary (:data:`TRACKER_QUERIES`, 16): session, user, role
+assignments; the session (scoped); the requester's membership (``councils.rules.Actor``,
+asked once for every item's ``item_view``); the agenda items with dossier, product and
+recorded result; ``session_results`` (agenda, members, bands, attendance, sheets, entries,
+recusals); ``quorum`` (members, attendance). The results page adds the permission checks
+of its downloads and the minutes' status row (18). Nothing is asked per member, per
+criterion or per agenda item.
 """
 
 import pytest
@@ -21,15 +20,15 @@ from django.test import Client
 from django.urls import reverse
 
 from scoring.loader import DATA_DIR, load_criteria_files
-from tests.councils import build, pick, quick_sheet
+from tests.councils import build, meet, pick, quick_sheet
 
 pytestmark = pytest.mark.django_db
 
 #: Pinned query counts (see the module docstring).
-TRACKER_QUERIES = 23
-FRAGMENT_QUERIES = 23
-SECRETARY_TRACKER_QUERIES = 21
-RESULTS_QUERIES = 24
+TRACKER_QUERIES = 16
+FRAGMENT_QUERIES = 16
+SECRETARY_TRACKER_QUERIES = 16
+RESULTS_QUERIES = 18
 
 
 @pytest.fixture
@@ -43,6 +42,7 @@ def world_with(cantho, make_user, *, n_members, set_no, prefix):
     best = pick(cs, 100, stars=5)
     for member in world.members:
         quick_sheet(world.session, world.dossier, member, best)
+    meet(world)  # everybody present and submitted: aggregates and totals are shown
     return world
 
 

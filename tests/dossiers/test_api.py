@@ -8,7 +8,7 @@ import pytest
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from dossiers import services
+from dossiers import rules, services
 from dossiers.models import DossierDocument, DossierState, Transition
 from ocop.accounts.models import Role
 from tests import factories
@@ -159,10 +159,18 @@ def test_action_of_another_level_is_403_for_a_visible_dossier(area):
     staff = client_for(area["staff"]).post(url, {"action": "start_evaluation"},
                                            format="json")
 
-    assert officer.status_code == 403
-    assert officer.json()["error"]["code"] == "area"
-    assert staff.status_code == 200
-    assert staff.json()["state"] == "in_evaluation"
+    # the evaluation is the council's (a session's agenda), for the district officer of
+    # another level as for the province's staff who runs the round
+    with translation.override("vi"):  # the API answers in the default language
+        message = str(rules.COUNCIL_ONLY["start_evaluation"])
+    for response in (officer, staff):
+        assert response.status_code == 403
+        assert response.json()["error"] == {"code": "council_only", "message": message,
+                                            "fields": None}
+    dossier.refresh_from_db()
+    assert dossier.state == DossierState.ACCEPTED
+    assert not Transition.objects.filter(dossier=dossier).exists()
+    assert client_for(area["staff"]).get(f"/api/v1/dossiers/{dossier.pk}/").status_code == 200
 
 
 def test_dossier_list_anonymous_is_refused_with_error_body(area):

@@ -116,6 +116,7 @@ def test_council_member_reads_agenda_dossiers_only_and_may_not_act(
     """A council member without a role reads the dossiers on their council's agenda (not
     the others, not the ones they recused from) and gets no workflow action."""
     from councils.models import Recusal
+    from dossiers.models import Dossier
     from dossiers.queries import dossiers_visible_to
     from dossiers.services import available_actions
     from tests import factories
@@ -133,8 +134,14 @@ def test_council_member_reads_agenda_dossiers_only_and_may_not_act(
     assert set(dossiers_visible_to(member)) == {on_agenda, conflict}
     assert set(dossiers_visible_to(recused)) == {on_agenda}
     assert available_actions(member, on_agenda) == []
-    # the chair only records the council's result (when closing the item), nothing else
-    assert available_actions(chair, on_agenda) == ["record_result"]
+    # nor the chair: the council's result reaches the dossier when the chair closes the
+    # session (councils.services), never through the dossier's actions
+    assert available_actions(chair, on_agenda) == []
+    for user in (chair, member):
+        with pytest.raises(services.DossierError) as refused:
+            services.record_result(user, on_agenda, outcome="recognise", result={})
+        assert refused.value.code == "council_only"
+    assert Dossier.objects.get(pk=on_agenda.pk).state == "in_evaluation"
 
     client.force_login(member)
     page = client.get(f"/dossiers/{on_agenda.pk}/")

@@ -403,11 +403,24 @@ def test_full_path_26_2026_from_draft_to_recognised(area, commune_dossier):
     report = PreAssessment.objects.get(dossier=dossier)
     assert report.local_identity_verdict == "not_met" and report.assessed_by == officer
 
-    dossier = services.start_evaluation(staff, dossier)
+    # the council's steps (councils.services: set_agenda, close_session) — never asked
+    # directly: the dossier service refuses them to everybody else
+    before = db_rows(dossier)
+    with pytest.raises(services.DossierError) as refused:
+        services.start_evaluation(staff, dossier)
+    assert refused.value.code == "council_only"
+    assert db_rows(dossier) == before
+    dossier = services.start_evaluation(staff, dossier, via_council=True)
     assert dossier.state == S.IN_EVALUATION
 
     result = {"mean": Decimal("78.25"), "stars": 4, "parts": {"A": Decimal("30.5")}}
-    dossier = services.record_result(staff, dossier, outcome="recognise", result=result)
+    before = db_rows(dossier)
+    with pytest.raises(services.DossierError) as refused:
+        services.record_result(staff, dossier, outcome="recognise", result=result)
+    assert refused.value.code == "council_only"
+    assert db_rows(dossier) == before
+    dossier = services.record_result(staff, dossier, outcome="recognise", result=result,
+                                     via_council=True)
     assert dossier.state == S.RECOGNISED
 
     assert timeline(dossier) == [
@@ -442,9 +455,9 @@ def test_full_path_148_district_acceptance_then_forward(area, nk_dossier):
     assert dossier.product.code == ""  # no product code under 148
     dossier = services.record_pre_assessment(officer, dossier,
                                              data={"conclusion": "Đủ điều kiện"})
-    dossier = services.start_evaluation(officer, dossier)
+    dossier = services.start_evaluation(officer, dossier, via_council=True)
     dossier = services.record_result(officer, dossier, outcome="forward",
-                                     result={"mean": "81.00"})
+                                     result={"mean": "81.00"}, via_council=True)
 
     assert dossier.state == S.FORWARDED
     assert PreAssessment.objects.get(dossier=dossier).raw_materials_verdict == ""
@@ -456,7 +469,7 @@ def test_full_path_148_district_acceptance_then_forward(area, nk_dossier):
 def test_start_evaluation_148_may_skip_the_district_acceptance(area, nk_dossier):
     dossier = services.accept(area["officer"], submitted(area["officer"], nk_dossier))
 
-    dossier = services.start_evaluation(area["officer"], dossier)
+    dossier = services.start_evaluation(area["officer"], dossier, via_council=True)
 
     assert dossier.state == S.IN_EVALUATION
 
@@ -467,7 +480,7 @@ def test_start_evaluation_26_2026_needs_the_commune_pre_assessment(area, commune
     before = db_rows(dossier)
 
     with pytest.raises(services.DossierError) as refused:
-        services.start_evaluation(area["staff"], dossier)
+        services.start_evaluation(area["staff"], dossier, via_council=True)
 
     assert refused.value.code == "pre_assessment_required"
     assert db_rows(dossier) == before
@@ -498,30 +511,53 @@ def test_record_pre_assessment_148_takes_a_conclusion_only(area, nk_dossier):
 
 
 def test_record_result_by_the_council_chair_of_the_session(area, nk_dossier, make_user):
-    chair, member = make_user("hd.chutich"), make_user("hd.uyvien")
-    dossier = services.start_evaluation(area["officer"], services.accept(
-        area["officer"], submitted(area["officer"], nk_dossier)))
-    council = factories.council(area["units"]["ninhkieu"], [chair, member])
-    factories.session(council, area["round_nk"], [dossier])
+    """Neither a member nor the chair of the session's council records a result through
+    the dossier's service; the chair's result reaches the dossier when the chair closes the
+    session (``councils.services``), from the council's own sheets."""
+    from councils import services as councils
+    from tests.councils import pick, score
+
+    chair, member, third = (make_user(f"hd.{n}") for n in ("chutich", "uyvien", "ba"))
+    officer = area["officer"]
+    dossier = services.accept(officer, submitted(officer, nk_dossier))
+    council = factories.council(area["units"]["ninhkieu"], [chair, member, third])
+    session = factories.session(council, area["round_nk"], state="preparing")
+    councils.set_agenda(officer, session, [dossier])
+    dossier = Dossier.objects.get(pk=dossier.pk)
+    assert dossier.state == S.IN_EVALUATION
     before = db_rows(dossier)
 
-    with pytest.raises(services.DossierError) as refused:
-        services.record_result(member, dossier, outcome="recognise", result={})
-    assert refused.value.code == "role"
+    for user in (member, chair):
+        with pytest.raises(services.DossierError) as refused:
+            services.record_result(user, dossier, outcome="not_recognise",
+                                   result={"mean": "42.10", "stars": 2})
+        assert refused.value.code == "council_only", user
     assert db_rows(dossier) == before
 
-    dossier = services.record_result(chair, dossier, outcome="not_recognise",
-                                     result={"mean": "42.10", "stars": 2})
+    session = councils.open_scoring(officer, session)
+    low = pick(dossier.criteria_set, 42, stars=1)
+    for row in council.members.order_by("order"):
+        score(session, dossier, row, low)
+    session = councils.start_meeting(officer, session, present=council.members.all())
+    councils.close_item(chair, session, dossier)
+    assert Dossier.objects.get(pk=dossier.pk).state == S.IN_EVALUATION
+    councils.close_session(chair, session)
+
+    dossier = Dossier.objects.get(pk=dossier.pk)
     assert dossier.state == S.NOT_RECOGNISED
+    recorded = dossier.transitions.get(to_state=S.RESULT_RECORDED)
+    assert recorded.actor == chair
+    assert (recorded.details["total"], recorded.details["stars"]) == ("42.00", 2)
 
 
 def test_record_result_refuses_an_unknown_outcome(area, nk_dossier):
     dossier = services.start_evaluation(area["officer"], services.accept(
-        area["officer"], submitted(area["officer"], nk_dossier)))
+        area["officer"], submitted(area["officer"], nk_dossier)), via_council=True)
     before = db_rows(dossier)
 
     with pytest.raises(services.DossierError) as refused:
-        services.record_result(area["officer"], dossier, outcome="approve", result={})
+        services.record_result(area["officer"], dossier, outcome="approve", result={},
+                               via_council=True)
 
     assert "outcome" in refused.value.fields
     assert db_rows(dossier) == before
@@ -702,7 +738,9 @@ def test_product_codes_number_per_commune_and_year(area, commune_dossier, make_u
 # --- refusals: role, area, state -------------------------------------------------------------
 
 
-def _workflow_calls(dossier, document):
+def _workflow_calls(dossier, document, *, via_council=False):
+    """Every dossier action, as ``call(user)``; the council-only two as
+    ``councils.services`` asks them when ``via_council``."""
     return {
         "submit": lambda u: services.submit(u, dossier),
         "return_for_completion": lambda u: services.return_for_completion(
@@ -711,9 +749,11 @@ def _workflow_calls(dossier, document):
         "accept": lambda u: services.accept(u, dossier),
         "record_pre_assessment": lambda u: services.record_pre_assessment(
             u, dossier, data={"conclusion": "Đạt"}),
-        "start_evaluation": lambda u: services.start_evaluation(u, dossier),
+        "start_evaluation": lambda u: services.start_evaluation(u, dossier,
+                                                                via_council=via_council),
         "record_result": lambda u: services.record_result(u, dossier, outcome="recognise",
-                                                          result={}),
+                                                          result={},
+                                                          via_council=via_council),
         "withdraw": lambda u: services.withdraw(u, dossier, reason="Rút"),
         "upload_file": lambda u: services.upload_file(u, dossier, upload(), document=document),
         "update_dossier": lambda u: services.update_dossier(u, dossier, registration={"a": 1}),
@@ -730,6 +770,10 @@ def test_every_action_refused_to_an_officer_of_another_area(area, nk_dossier):
     for name, call in _workflow_calls(nk_dossier, document).items():
         with pytest.raises(services.DossierError) as refused:
             call(outsider)
+        if name in rules.COUNCIL_ONLY:  # nobody's, whatever the area: the council's alone
+            assert refused.value.code == "council_only", name
+            assert refused.value.message == str(rules.COUNCIL_ONLY[name])
+            continue
         assert refused.value.code == "area", name
         assert "outside your area" in refused.value.message or "địa bàn" in \
             refused.value.message
@@ -746,14 +790,16 @@ def test_every_action_refused_to_a_user_without_a_role(area, nk_dossier):
     for name, call in _workflow_calls(nk_dossier, document).items():
         with pytest.raises(services.DossierError) as refused:
             call(area["nobody"])
-        assert refused.value.code == "role", name
+        expected = "council_only" if name in rules.COUNCIL_ONLY else "role"
+        assert refused.value.code == expected, name
 
     assert db_rows(nk_dossier) == before
 
 
 def test_actions_in_the_wrong_state_are_refused(area, nk_dossier):
     document = line(nk_dossier, "label")
-    calls = _workflow_calls(nk_dossier, document)
+    # the council-only actions as the council's services ask them: their state still applies
+    calls = _workflow_calls(nk_dossier, document, via_council=True)
     before = db_rows(nk_dossier)
 
     for name in ("return_for_completion", "resubmit", "accept", "record_pre_assessment",
@@ -786,19 +832,38 @@ def test_content_is_read_only_once_submitted(area, nk_dossier):
     assert db_rows(dossier) == before
 
 
-def test_commune_officer_cannot_start_the_provincial_evaluation(area, commune_dossier):
-    officer = area["commune_officer"]
+def test_commune_officer_cannot_start_the_provincial_evaluation(area, commune_dossier,
+                                                                make_user):
+    """Nobody starts an evaluation through the dossier's service (not the commune officer,
+    not the province's staff, not an administrator); it starts when the dossier is put on
+    the agenda of a session of the provincial council, which the commune officer may not
+    do and the department staff may."""
+    from councils import services as councils
+
+    officer, staff = area["commune_officer"], area["staff"]
+    admin = make_user("quantri", is_superuser=True, is_staff=True)
     dossier = services.accept(officer, submitted(officer, commune_dossier))
     dossier = services.record_pre_assessment(officer, dossier, data=MAU_03)
+    council = factories.council(area["units"]["province"], [make_user("hd.tinh")],
+                                level="province")
+    session = factories.session(council, area["round_26"], state="preparing")
     before = db_rows(dossier)
 
-    with pytest.raises(services.DossierError) as refused:
-        services.start_evaluation(officer, dossier)
-
-    assert refused.value.code == "area"
+    for user in (officer, staff, admin):
+        with pytest.raises(services.DossierError) as refused:
+            services.start_evaluation(user, dossier)
+        assert refused.value.code == "council_only", user
+        assert "start_evaluation" not in services.available_actions(user, dossier)
+    with pytest.raises(councils.CouncilError) as refused:
+        councils.set_agenda(officer, session, [dossier])
+    assert refused.value.code == "permission"
     assert db_rows(dossier) == before
-    assert "start_evaluation" in services.available_actions(area["staff"], dossier)
-    assert "start_evaluation" not in services.available_actions(officer, dossier)
+    assert not session.agenda.exists()
+
+    councils.set_agenda(staff, session, [dossier])
+    dossier = Dossier.objects.get(pk=dossier.pk)
+    assert dossier.state == S.IN_EVALUATION
+    assert dossier.transitions.get(to_state=S.IN_EVALUATION).actor == staff
 
 
 def test_department_staff_may_return_and_accept_in_the_province(area, nk_dossier):
@@ -817,9 +882,15 @@ def test_available_actions_of_the_officer_on_a_draft(area, nk_dossier):
 
 
 def test_transitions_table_matches_the_state_machine():
-    assert set(services.TRANSITIONS) == set(rules.WORKFLOW_ACTIONS)
-    assert set(rules.ACTION_LABELS) >= set(rules.ACTION_ROLES)
-    assert set(rules.STATE_MACHINE) <= set(rules.ACTION_ROLES)
+    council_only = set(rules.COUNCIL_ONLY)
+    assert council_only == {"start_evaluation", "record_result"}
+    assert council_only <= set(rules.WORKFLOW_ACTIONS)
+    # the transition endpoint runs every workflow action but the council's
+    assert set(services.TRANSITIONS) == set(rules.WORKFLOW_ACTIONS) - council_only
+    assert set(rules.ACTION_LABELS) >= set(rules.ACTION_ROLES) | council_only
+    # every action has its roles, except the council's, which no role opens
+    assert set(rules.STATE_MACHINE) - council_only <= set(rules.ACTION_ROLES)
+    assert not council_only & set(rules.ACTION_ROLES)
 
 
 # --- update_dossier and samples ---------------------------------------------------------------

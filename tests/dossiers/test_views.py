@@ -628,7 +628,8 @@ def test_buttons_follow_the_allowed_actions(client, area, make_user):
     draft = ninhkieu_dossier(area)
     submitted = factories.dossier(area["round_nk"], product_name="Bưởi đã nộp",
                                   state="submitted")
-    # a 26/2026 provincial round: only the province starts the evaluation
+    # a 26/2026 provincial round: nobody starts the evaluation from the page (the council
+    # does, when the dossier is put on a session's agenda), not even the province's staff
     province_round = factories.evaluation_round(area["units"]["province"], "26/2026",
                                                 admin_level="province")
     pre_assessed = factories.dossier(province_round, area["units"]["ninhkieu"], set_no=1,
@@ -654,9 +655,12 @@ def test_buttons_follow_the_allowed_actions(client, area, make_user):
     assert f'href="/dossiers/{submitted.pk}/return/"' in on_submitted
     assert not has(on_submitted, submitted, "submit")
     assert 'type="file"' not in on_submitted
-    assert not has(officer_pre, pre_assessed, "start_evaluation")
-    assert has(staff_pre, pre_assessed, "start_evaluation")
-    assert vi("Start the evaluation") in staff_pre
+    for html in (officer_pre, staff_pre):
+        assert not has(html, pre_assessed, "start_evaluation")
+        assert not has(html, pre_assessed, "record_result")
+        assert vi("Start the evaluation") not in html
+        # what they may still do before the evaluation is there
+        assert f'href="/dossiers/{pre_assessed.pk}/withdraw/"' in html
     assert outsider_page.status_code == 404
 
 
@@ -802,3 +806,27 @@ def test_htmx_upload_to_a_returned_line_answers_the_updated_line(client, area):
     assert f'<span class="doc-submitted">{vi("Submitted")}' in html
     assert "Giấy chứng nhận đã hết hạn" not in html
     assert vi("Saved.") in html
+
+
+def test_dossier_search_varies_on_htmx_and_a_history_restore_gets_the_full_page(client, area):
+    """The search answers a fragment to htmx and the whole page otherwise, under the same
+    URL: ``Vary`` names the htmx headers, so that the browser's Back button never shows a
+    cached bare fragment; htmx's history restore (sent with ``HX-Request`` too) gets the
+    full page."""
+    ninhkieu_dossier(area)
+    c = client_for(client, area["officer"])
+    search = {"q": "buoi nam roi"}
+
+    page, page_html = get(c, "/dossiers/", data=search)
+    fragment, fragment_html = get(c, "/dossiers/", data=search, HTTP_HX_REQUEST="true")
+    restore, restore_html = get(c, "/dossiers/", data=search, HTTP_HX_REQUEST="true",
+                                HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+
+    for response in (page, fragment, restore):
+        vary = {h.strip().lower() for h in response.get("Vary", "").split(",")}
+        assert {"hx-request", "hx-history-restore-request"} <= vary
+    assert "<html" in page_html and 'id="results"' in page_html
+    assert "<html" not in fragment_html and 'id="results"' not in fragment_html
+    assert "Bưởi Năm Roi" in fragment_html
+    assert "<html" in restore_html and 'id="results"' in restore_html
+    assert "Bưởi Năm Roi" in restore_html

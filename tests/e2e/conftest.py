@@ -31,11 +31,11 @@ def browser_context_args(browser_context_args):
 def demo_live(transactional_db, live_server):
     """The demo units, accounts, regulations and open rounds (not the demo dossiers),
     visible to the live server thread. (A live-server test is flushed at its end, migration
-    data included; ``seed_regulations`` puts the regimes and checklists back.)"""
+    data included; the regulation steps put the regimes and checklists back.)"""
     from dossiers.demo import seed_rounds
-    from ocop.demo import BASE_STEPS, seed_demo
+    from ocop.demo import registered_steps, seed_demo
 
-    seed_demo([*BASE_STEPS, seed_rounds])
+    seed_demo([*registered_steps(base=True), seed_rounds])
     return live_server
 
 

@@ -1,4 +1,4 @@
-"""The regimes seeded by the data migration (OCOP-RULES.md §1, §3, §4, §6)."""
+"""The regimes seeded by the data migration (docs/regimes-and-levels.md, docs/deadlines.md)."""
 
 import datetime
 from decimal import Decimal

@@ -1,0 +1,33 @@
+"""Home page panels: the hook through which the apps fill the one home page (the kernel
+imports no app).
+
+An app registers a panel function in its ``AppConfig.ready()``::
+
+    from ocop.web.panels import register_panel
+    register_panel(home_panel)
+
+``home_panel(user, context)`` gets the logged-in user and the home page's context so far
+(the kernel's ``department_units``, ``officer_units`` and ``show_admin``, plus what the
+panels registered before it added) and returns a dict of context variables for
+``web/home.html``, or None when it has nothing for this user. Panels run in the order they
+were registered (the order of ``INSTALLED_APPS``).
+"""
+
+_panels = []
+
+
+def register_panel(fn):
+    """Add ``fn(user, context) -> dict | None`` to the home page (once, whatever the number
+    of calls: ``ready()`` may run more than once)."""
+    if fn not in _panels:
+        _panels.append(fn)
+    return fn
+
+
+def panel_context(user, context):
+    """``context`` updated with the fragments of every registered panel."""
+    for panel in _panels:
+        fragment = panel(user, context)
+        if fragment:
+            context.update(fragment)
+    return context
