@@ -194,7 +194,7 @@ def build_board(user, session, *, dossier_id=None):
     for item in items:
         result = live.get(item.dossier_id)
         record = getattr(item, "result", None) if item.closed_at is not None else None
-        view = rules.item_view(actor, session, result, needed=q.needed)
+        view = rules.item_view(actor, session, result, quorum=q)
         summary = None
         if view.aggregates:
             summary = (Summary.from_record(record) if record is not None

@@ -36,6 +36,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from councils import queries as council_queries
 from councils import services as council_services
@@ -191,6 +192,7 @@ def _post_whole_sheet(request, page):
 
 @login_required
 @require_POST
+@vary_on_headers("HX-Request")
 def sheet_autosave(request, session_id, dossier_id):
     """One autosaved change (htmx). Answers the status line plus out-of-band updates of
     the version, the totals and the criterion's mark; on a stale version or a refusal,

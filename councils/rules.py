@@ -254,12 +254,12 @@ class ItemView:
     reason: str = ""  # why the aggregates are hidden (shown on the tracker)
 
 
-def item_view(user, session, result=None, *, needed=None):
+def item_view(user, session, result=None, *, quorum=None):
     """The one answer to "what may ``user`` see of this item's scores?".
 
-    ``result`` is the item's live ``councils.results.ItemResult`` (needed before the close:
-    the counted sheets, the pending members, the chair's own sheet); ``needed`` the
-    session's quorum (members needed).
+    ``result`` is the item's live ``councils.results.ItemResult`` and ``quorum`` the
+    session's ``councils.results.Quorum`` (both needed before the close: the counted
+    sheets, the pending members, the chair's own sheet, the members needed).
     """
     actor = _actor(user, session)
     role = actor.role
@@ -283,9 +283,11 @@ def item_view(user, session, result=None, *, needed=None):
         if own is not None and own.status not in ("submitted", "recused"):
             return ItemView(progress=True, reason=_(
                 "Submit your own scoresheet of this product to see its aggregates."))
-    floor = max(needed or 0, MIN_SHEETS_FOR_AGGREGATES)
-    # every present member has submitted: the summary table shows each total anyway
-    all_in = bool(result.by_meeting and result.counted and not result.pending)
+    floor = max(quorum.needed if quorum else 0, MIN_SHEETS_FOR_AGGREGATES)
+    # in a meeting with quorum, every present member has submitted: the council's summary
+    # table (each member's total) is shown, so the aggregates are too
+    all_in = bool(result.by_meeting and quorum is not None and quorum.met
+                  and result.counted and not result.pending)
     aggregates = result.members_counted >= floor or all_in
     reason = "" if aggregates else _(
         "The aggregates appear once %(n)s scoresheets are submitted.") % {"n": floor}

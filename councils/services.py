@@ -567,6 +567,8 @@ def close_session(user, session):
                     % {"list": "; ".join(_product_label(i.dossier) for i in open_items)},
                     "items_open", dossiers=[i.dossier_id for i in open_items])
         for item in items:
+            if item.dossier.state != DossierState.IN_EVALUATION:
+                continue  # took its result when its item closed (sessions before 0004)
             try:
                 dossier_services.record_result(user, item.dossier,
                                                outcome=item.result.outcome,

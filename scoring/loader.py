@@ -1,7 +1,7 @@
 """Load criteria sets from YAML files, and the services that version them.
 
-``load_criteria_files(paths)`` validates every file first (``scoring.validation``: the rules
-of the shared ``criteria/validate.py``) and refuses the whole batch with a
+``load_criteria_files(paths)`` validates every file first (``scoring.validation``, the
+format's rules described in ``scoring/data/criteria/INDEX.md``) and refuses the whole batch with a
 :class:`CriteriaLoadError` naming file, criterion and reason if one file does not validate.
 Otherwise it writes all files in one transaction, level by level with ``bulk_create``.
 

@@ -1,7 +1,7 @@
 """Validation of a criteria-set document (one parsed YAML file).
 
-A port of ``criteria/validate.py`` (shipped beside the data in the shared domain folder),
-with the same rules and messages, plus the structural checks the database needs:
+The format's rules (``scoring/data/criteria/INDEX.md``) with the messages of the criteria
+data's original validator, plus the structural checks the database needs:
 
 * parts are exactly A, B, C with the regime's maxima (40/25/35; 1048: 35/25/40), summing to
   the regime total; a "(NN Điểm)" in a part title equals the part max; max_score is 100;

@@ -3,6 +3,7 @@
 sheets that could leak."""
 
 import pytest
+from django.utils import translation
 
 from councils import rules
 from councils.models import PeerVisibility, Recusal, SessionState
@@ -149,7 +150,7 @@ def view(user, world, dossier):
     """``rules.item_view`` of one item from its live result and the session's quorum."""
     world.session.refresh_from_db()
     return rules.item_view(user, world.session, item_result(world.session, dossier),
-                           needed=quorum(world.session).needed)
+                           quorum=quorum(world.session))
 
 
 def test_aggregates_for_secretary_during_session_chair_after_own_sheet(make_world):
@@ -163,7 +164,8 @@ def test_aggregates_for_secretary_during_session_chair_after_own_sheet(make_worl
         seen = view(user, world, first)
         assert seen.progress and not seen.aggregates and not seen.member_totals
     assert view(secretary, world, first).reason
-    assert "Submit your own scoresheet" in view(chair, world, second).reason  # no own sheet
+    with translation.override("en"):  # no own sheet
+        assert "Submit your own scoresheet" in view(chair, world, second).reason
     assert view(member, world, first) == rules.ItemView()
 
     meet(world)

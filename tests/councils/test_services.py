@@ -620,3 +620,27 @@ def test_sheet_reopened_by_the_chair_stops_counting(cantho, criteria, make_user)
     services.reopen_sheet(world.chair.user, sheet, "Chênh lệch điểm lớn")
     result = services.item_result(world.session, world.dossier)
     assert result.members_counted == 0
+
+
+def test_migration_strips_member_scores_recorded_in_dossier_timelines(cantho, criteria):
+    """Timelines written before the change held each member's name and total; the data
+    migration keeps the council's aggregate only."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    strip = import_module("dossiers.migrations.0005_strip_member_scores_from_results").strip
+    round_ = factories.evaluation_round(cantho["ninhkieu"])
+    dossier = factories.dossier(round_, state="recognised")
+    old = Transition.objects.create(
+        dossier=dossier, from_state="in_evaluation", to_state="result_recorded", details={
+            "total": "74.00", "stars": 4,
+            "members": [{"name": "Thành viên A", "total": "61.00"}],
+            "recused": [{"name": "Thành viên B", "reason": "Người thân"}]})
+    other = Transition.objects.create(dossier=dossier, from_state="draft",
+                                      to_state="submitted", details={"members": "kept"})
+
+    strip(apps, None)
+
+    assert Transition.objects.get(pk=old.pk).details == {"total": "74.00", "stars": 4}
+    assert Transition.objects.get(pk=other.pk).details == {"members": "kept"}
