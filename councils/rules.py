@@ -79,7 +79,7 @@ ACTIONS = {
     "close_item": ({CHAIR}, (S.MEETING,)),
     "close_session": ({CHAIR}, (S.MEETING,)),
     "track": ({MANAGER, CHAIR, VICE_CHAIR, SECRETARY}, None),
-    "request_minutes": ({MANAGER, CHAIR, VICE_CHAIR, SECRETARY}, (S.CLOSED,)),
+    "request_minutes": ({MANAGER, CHAIR, SECRETARY}, (S.CLOSED,)),
 }
 
 ACTION_LABELS = {

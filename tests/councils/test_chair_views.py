@@ -649,3 +649,46 @@ def test_scoresheets_untouched_by_viewing_the_tracker(client, cantho, criteria, 
     before = Scoresheet.objects.count()
     login(client, world.chair.user).get(url("tracker", world.session.pk))
     assert Scoresheet.objects.count() == before == 0
+
+
+def test_opening_the_sheet_page_leaves_the_member_not_started(
+        client, cantho, criteria, make_user):
+    """A member who only looked at the scoresheet page shows as "not started" and does not
+    block closing; the first saved choice makes it a draft."""
+    world = build(cantho, make_user, n_members=3)
+    looker = world.members[2]
+    sheet_url = reverse("councils:sheet", args=[world.session.pk, world.dossier.pk])
+
+    assert login(client, looker.user).get(sheet_url).status_code == 200
+
+    assert Scoresheet.objects.filter(member=looker).exists()  # the page created it
+    html = text(login(client, world.secretary.user).get(url("tracker", world.session.pk)))
+    assert 'data-state="not_started"' in member_row(html, looker)
+    assert "Submitted: 0 of 3" in html
+
+
+def test_divergent_item_is_closed_from_the_tracker_only_with_the_statement(
+        client, cantho, criteria, make_user):
+    world = build(cantho, make_user, n_members=4)
+    cs = world.dossier.criteria_set
+    for member, target in zip(world.members, (60, 62, 65, 84), strict=True):
+        score(world.session, world.dossier, member, pick(cs, target))
+    meet(world)
+    close = url("close-item", world.session.pk, world.dossier.pk)
+    login(client, world.chair.user)
+
+    tracker = text(client.get(url("tracker", world.session.pk)))
+    assert 'data-divergence="flagged"' in tracker
+    assert f'id="statement-{world.dossier.pk}"' in tracker
+    refused = client.post(close, {"statement": ""})
+
+    assert refused.status_code == 422
+    assert any("differ by 24.00 points" in m for m in messages_of(refused))
+    assert not ItemResultRecord.objects.exists()
+
+    statement = "Hội đồng đã thảo luận; các thành viên giữ nguyên điểm đã chấm."
+    client.post(close, {"statement": statement})
+
+    assert ItemResultRecord.objects.get().divergence_statement == statement
+    result = text(client.get(url("dossier-result", world.session.pk, world.dossier.pk)))
+    assert statement in result.split('data-field="divergence-statement"', 1)[1]
