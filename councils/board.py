@@ -165,6 +165,11 @@ class Board:
         return self.session.state == SessionState.MEETING
 
     @property
+    def meeting_day_reached(self):
+        """The meeting is held on the session's date, not before (``rules``)."""
+        return rules.meeting_day_refusal(self.session) is None
+
+    @property
     def closed(self):
         return self.session.state == SessionState.CLOSED
 

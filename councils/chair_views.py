@@ -278,8 +278,8 @@ def session_meeting(request, session_id):
                                         "recorded."))
             return redirect("councils:tracker", session.pk)
     return render(request, "councils/chair/meeting_form.html",
-                  {"form": form, "session": session,
-                   "quorum": quorum(session)})
+                  {"form": form, "session": session, "quorum": quorum(session),
+                   "not_yet": rules.meeting_day_refusal(session)})
 
 
 @login_required

@@ -2,11 +2,13 @@
 states, quorum, aggregates only (independence), the divergence flag, reopening a sheet with
 a reason and closing an item; who may see what (owner, colleague, outsider)."""
 
+import datetime
 import re
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from councils import services
 from councils.models import (
@@ -692,3 +694,23 @@ def test_divergent_item_is_closed_from_the_tracker_only_with_the_statement(
     assert ItemResultRecord.objects.get().divergence_statement == statement
     result = text(client.get(url("dossier-result", world.session.pk, world.dossier.pk)))
     assert statement in result.split('data-field="divergence-statement"', 1)[1]
+
+
+def test_before_the_meeting_day_the_pages_say_when_the_council_meets(
+        client, cantho, criteria, make_user):
+    world = build(cantho, make_user, n_members=3)
+    world.session.date = timezone.localdate() + datetime.timedelta(days=8)
+    world.session.save(update_fields=["date"])
+    day = world.session.date.strftime("%d/%m/%Y")
+    login(client, world.chair.user)
+
+    tracker = text(client.get(url("tracker", world.session.pk)))
+    notice = tracker.split('id="meeting-needed"', 1)[1].split("</p>", 1)[0]
+    assert day in notice and url("session-meeting", world.session.pk) not in notice
+    form = text(client.get(url("session-meeting", world.session.pk)))
+    assert day in form.split('id="meeting-not-yet"', 1)[1].split("</p>", 1)[0]
+    response = client.post(url("session-meeting", world.session.pk),
+                           {"present": [m.pk for m in world.members]})
+    assert response.status_code == 200
+    world.session.refresh_from_db()
+    assert world.session.state == SessionState.OPEN
