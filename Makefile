@@ -13,12 +13,14 @@ PG_DBNAME ?= ocop
 RUN_ADDR  ?= 127.0.0.1:8000
 # Extra pytest arguments, e.g. make test PYTEST_ARGS='-k regions -x'
 PYTEST_ARGS ?=
+# Examples per API operation and generation mode for `make fuzz` (`make test` runs 4).
+FUZZ_EXAMPLES ?= 100
 
 # `make run` is the embedded default: no database/Redis URLs, DEBUG at its default.
 EMBEDDED_ENV := env -u DATABASE_URL -u REDIS_URL -u DEBUG
 SERVICES     := OCOP_PYTHON=$(PY) PG_DBNAME=$(PG_DBNAME) scripts/services.sh
 
-.PHONY: help venv run test lint messages bench services services-status services-stop
+.PHONY: help venv run test lint messages bench fuzz worker-kill services services-status services-stop
 
 help:
 	@echo "make run             venv + migrate + load_units + seed_demo + runserver $(RUN_ADDR) (SQLite)"
@@ -26,6 +28,8 @@ help:
 	@echo "make lint            ruff check ."
 	@echo "make messages        makemessages -l vi + compilemessages"
 	@echo "make bench           run benchmarks/*.py against PostgreSQL/Redis"
+	@echo "make fuzz            schemathesis over the whole API, $(FUZZ_EXAMPLES) examples an operation"
+	@echo "make worker-kill     SIGKILL a Celery worker mid-render; the job completes once"
 	@echo "make services        start/detect PostgreSQL + Redis and print their URLs"
 	@echo "make services-stop   stop the PostgreSQL/Redis that scripts/services.sh started"
 	@echo "Variables: PG_DBNAME=$(PG_DBNAME) RUN_ADDR=$(RUN_ADDR) PYTEST_ARGS=... VENV=$(VENV)"
@@ -59,6 +63,14 @@ messages: venv
 
 bench: venv
 	@$(SERVICES) exec scripts/bench.sh
+
+fuzz: venv
+	@echo "==> schemathesis: tests/ocop/test_fuzz.py with OCOP_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES)"
+	@$(SERVICES) exec env OCOP_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -p no:cacheprovider \
+		-ra tests/ocop/test_fuzz.py $(PYTEST_ARGS)
+
+worker-kill: venv
+	@$(SERVICES) exec $(PY) benchmarks/worker_kill.py
 
 services: venv
 	@$(SERVICES) env

@@ -33,6 +33,8 @@ from rest_framework.routers import DefaultRouter
 
 from councils import queries as council_queries
 from councils.models import AgendaItem
+from ocop.api import StrictSerializer
+from ocop.input import MAX_ID, id_in_range
 from scoring.models import Scoresheet
 from scoring.queries import star_bands, star_bands_many
 from scoring.services import ScoringError, StaleSheet, open_sheet, submit_sheet
@@ -124,16 +126,17 @@ def _current(sheet_id):
 # --- Serializers (input, and output for the schema) -------------------------------------------
 
 
-class EntryInputSerializer(serializers.Serializer):
-    criterion = serializers.IntegerField(min_value=1)
-    option = serializers.IntegerField(min_value=1, allow_null=True)
+class EntryInputSerializer(StrictSerializer):
+    criterion = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    option = serializers.IntegerField(min_value=1, max_value=MAX_ID, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH,
                                  help_text=gettext_lazy("Absent: the note is left unchanged."))
 
 
-class SheetPatchSerializer(serializers.Serializer):
+class SheetPatchSerializer(StrictSerializer):
     version = serializers.IntegerField(
-        min_value=1, help_text=gettext_lazy("The sheet version the client last saw."))
+        min_value=1, max_value=MAX_ID,
+        help_text=gettext_lazy("The sheet version the client last saw."))
     entries = EntryInputSerializer(many=True, allow_empty=True)
 
     def validate_entries(self, value):
@@ -146,9 +149,9 @@ class SheetPatchSerializer(serializers.Serializer):
         return value
 
 
-class SheetCreateSerializer(serializers.Serializer):
-    session = serializers.IntegerField(min_value=1)
-    dossier = serializers.IntegerField(min_value=1)
+class SheetCreateSerializer(StrictSerializer):
+    session = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    dossier = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class EntryOutputSerializer(serializers.Serializer):
@@ -214,6 +217,9 @@ class ScoresheetViewSet(viewsets.GenericViewSet):
             if value:
                 if not value.isdigit():
                     raise exceptions.ValidationError({name: [_("A number is expected.")]})
+                if not id_in_range(value):
+                    raise exceptions.ValidationError({name: [
+                        _("There is no such id (at most %(max)s).") % {"max": MAX_ID}]})
                 qs = qs.filter(**{f"{name}_id": int(value)})
         if params.get("state"):
             qs = qs.filter(state=params["state"])

@@ -46,7 +46,6 @@ from .models import (
     CouncilLevel,
     CouncilMember,
     DocumentKind,
-    DocumentStatus,
     GeneratedDocument,
     MemberRole,
     SessionState,
@@ -61,6 +60,13 @@ HTMX_STOP_POLLING = 286
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 SESSION_RELATED = ("council__unit", "round__unit", "round__level", "round__regime")
+
+
+def _minutes_not_queued():
+    """The broker was down when the minutes were queued: the row stays queued and the
+    beat sweep sends the job again (docs/background-jobs.md)."""
+    return _("The minutes could not be queued right now; this will be retried "
+             "automatically within a few minutes.")
 
 
 def _session(request, session_id):
@@ -288,12 +294,14 @@ def session_close(request, session_id):
     session = _session(request, session_id)
     _require(request.user, "close_session", session)
     try:
-        services.close_session(request.user, session)
+        closed = services.close_session(request.user, session)
     except services.CouncilError as error:
         _service_error(request, error)
     else:
         messages.success(request, _("The session is closed. The minutes are being "
                                     "prepared."))
+        if closed.minutes_wake_failed:
+            messages.warning(request, _minutes_not_queued())
         return redirect("councils:session-results", session.pk)
     return redirect("councils:tracker", session.pk)
 
@@ -459,8 +467,10 @@ def minutes_download(request, session_id):
     refusal = rules.minutes_refusal(request.user, session)
     if refusal is not None:
         _refuse(refusal.message)
+    # The last good file, also while a new one is being made (it is replaced only once
+    # the new one exists) or after a failed regeneration.
     minutes = GeneratedDocument.objects.filter(
-        session=session, kind=DocumentKind.MINUTES, status=DocumentStatus.DONE).first()
+        session=session, kind=DocumentKind.MINUTES).exclude(file="").first()
     if minutes is None or not minutes.file:
         raise Http404
     if not minutes.file.storage.exists(minutes.file.name):
@@ -477,11 +487,14 @@ def minutes_regenerate(request, session_id):
     session = _session(request, session_id)
     _require(request.user, "request_minutes", session)
     try:
-        services.queue_minutes(request.user, session)
+        doc = services.queue_minutes(request.user, session)
     except services.CouncilError as error:
         _service_error(request, error)
     else:
-        messages.success(request, _("The minutes are being generated again."))
+        if doc.wake_failed:
+            messages.warning(request, _minutes_not_queued())
+        else:
+            messages.success(request, _("The minutes are being generated again."))
     return redirect("councils:session-results", session.pk)
 
 

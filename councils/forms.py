@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dossiers.models import Dossier
 from dossiers.queries import rounds_visible_to
+from ocop.input import MAX_ID, ModelMultipleChoiceField
 from ocop.regions.models import AdministrativeUnit
 from scoring.models import ProcessKind
 
@@ -71,10 +72,10 @@ class AutosaveForm(forms.Form):
     """One autosaved change. The option and the note may also come under the names of
     the full form (``c-<id>``, ``n-<id>``), which is what the page's radios carry."""
 
-    criterion = forms.IntegerField(min_value=1)
-    option = forms.IntegerField(min_value=1, required=False)
+    criterion = forms.IntegerField(min_value=1, max_value=MAX_ID)
+    option = forms.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH)
-    version = forms.IntegerField(min_value=1)
+    version = forms.IntegerField(min_value=1, max_value=MAX_ID)
 
     def __init__(self, data, **kwargs):
         data = data.copy()
@@ -96,7 +97,7 @@ class ScoresheetForm(forms.Form):
     """The whole sheet posted at once. ``options`` maps each criterion id to the ids of its
     options; an option that is not one of its criterion's is an error on that criterion."""
 
-    version = forms.IntegerField(min_value=1)
+    version = forms.IntegerField(min_value=1, max_value=MAX_ID)
     action = forms.ChoiceField(choices=[("save", "save"), ("submit", "submit"),
                                         ("confirm_submit", "confirm_submit")],
                                required=False)
@@ -241,7 +242,7 @@ class SessionForm(forms.Form):
 
 
 class AgendaForm(forms.Form):
-    dossiers = forms.ModelMultipleChoiceField(
+    dossiers = ModelMultipleChoiceField(
         label=_("Products to evaluate"), queryset=Dossier.objects.none(),
         widget=forms.CheckboxSelectMultiple, required=False)
 
@@ -259,7 +260,7 @@ class AgendaForm(forms.Form):
 
 
 class AttendanceForm(forms.Form):
-    present = forms.ModelMultipleChoiceField(
+    present = ModelMultipleChoiceField(
         label=_("Members present"), queryset=CouncilMember.objects.none(),
         widget=forms.CheckboxSelectMultiple, required=False)
 

@@ -5,18 +5,23 @@ each item's ``ItemResultRecord`` — so the document prints exactly the recorded
 :func:`generate_minutes` is what the Celery task runs: it keeps the ``GeneratedDocument``
 status row (queued → running → done, or failed with the reason) and saves the file
 through the default storage. It is idempotent: once done (and the file exists) it returns
-at once.
+at once; while another worker holds the job's lock it leaves the job alone; a ``running``
+row nobody holds (its worker died) is taken over. The previous file is replaced only once
+the new one is written. :func:`sweep_stale` (Celery beat) wakes up rows left behind.
+The pattern is described in ``docs/background-jobs.md``.
 
 The texts of the document are the fixed Vietnamese formulas of an administrative
 document and are deliberately not translated (like ``documents/decree30_base.html``).
 """
 
 import logging
+import re
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from ocop.documents.formatting import date_line, document_number
@@ -188,13 +193,104 @@ def file_name(session):
     return f"minutes/bien-ban-hop-hoi-dong-phien-{session.pk}.pdf"
 
 
-#: A ``running`` row older than this is taken for a crashed worker and run again.
-STALE_RUNNING = timedelta(minutes=10)
+#: Where PostgreSQL's job lock is not available (the embedded SQLite default, where tasks
+#: run inside the web process), a ``running`` row older than this is taken for a crashed
+#: process and run again. Renders take seconds. With PostgreSQL the job lock answers
+#: exactly whether a worker is alive, and this is not used.
+STALE_RUNNING = timedelta(minutes=2)
+#: A ``queued`` (or abandoned ``running``) row whose last wake-up is older than this gets a
+#: new one from the sweep (``sweep_stale``): the message may have been lost with Redis.
+QUEUED_STALE = timedelta(minutes=2)
+#: Runs started for one row; a row abandoned again after that many is marked failed
+#: instead of being taken over (a render that kills its worker must not loop for ever).
+MAX_ATTEMPTS = 5
+#: First key of the PostgreSQL advisory lock of a minutes job ("OCM1"); the second is the
+#: session's id.
+LOCK_CLASS = 0x4F434D31
+
+
+def lock_key(session_id):
+    return (LOCK_CLASS, int(session_id) % 2**31)
+
+
+def _locks_supported():
+    return connection.vendor == "postgresql"
+
+
+@contextmanager
+def job_lock(session_id):
+    """Hold the job's lock while the body runs; yields True (held), False (another worker
+    holds it: it is genuinely running) or None (no lock on this database).
+
+    A PostgreSQL session-level advisory lock: the server releases it when the worker's
+    connection ends, so a killed worker (SIGKILL, lost machine) never leaves it behind.
+    """
+    if not _locks_supported():
+        yield None
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", lock_key(session_id))
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", lock_key(session_id))
+            except DatabaseError:  # the connection is gone, and the lock with it
+                logger.warning("Could not release the minutes lock of session %s", session_id)
+
+
+def is_running(doc):
+    """Whether a worker is really building ``doc`` now (not a row left by a dead one)."""
+    if doc.status != DocumentStatus.RUNNING:
+        return False
+    if not _locks_supported():
+        return bool(doc.started_at and timezone.now() - doc.started_at < STALE_RUNNING)
+    with job_lock(doc.session_id) as held:
+        return not held
+
+
+_OWN_FILE = r"^bien-ban-hop-hoi-dong-phien-{pk}(_[A-Za-z0-9]+)?\.pdf$"
+
+
+def _remove_other_files(doc):
+    """Delete this session's minutes files other than the row's (the replaced one, and any
+    left by a worker that died between writing its file and recording it)."""
+    storage = doc.file.storage
+    folder, _sep, current = doc.file.name.rpartition("/")
+    pattern = re.compile(_OWN_FILE.format(pk=doc.session_id))
+    try:
+        names = storage.listdir(folder)[1]
+    except (FileNotFoundError, NotImplementedError):
+        return
+    for name in names:
+        if name != current and pattern.match(name):
+            storage.delete(f"{folder}/{name}")
+
+
+def _fail(doc, reason):
+    doc.status, doc.reason, doc.finished_at = DocumentStatus.FAILED, reason, timezone.now()
+    doc.save(update_fields=["status", "reason", "finished_at"])
+    return doc
 
 
 def generate_minutes(session_id):
     """Build (once) the minutes of a closed session; returns the status row, or None if
-    the session no longer exists. Failures are recorded on the row, not raised."""
+    the session no longer exists. Failures are recorded on the row, not raised.
+
+    Safe to deliver twice: a second delivery while a worker holds the job's lock leaves it;
+    a delivery that finds ``running`` with nobody holding the lock (its worker died) takes
+    over. The previous file stays in place until the new one is written and recorded."""
+    with job_lock(session_id) as held:
+        if held is False:  # another worker is on it right now
+            return GeneratedDocument.objects.filter(session_id=session_id,
+                                                    kind=DocumentKind.MINUTES).first()
+        return _generate(session_id, locked=held)
+
+
+def _generate(session_id, *, locked):
     with transaction.atomic():
         session = (EvaluationSession.objects.select_for_update()
                    .filter(pk=session_id).first())
@@ -206,34 +302,64 @@ def generate_minutes(session_id):
                 doc.file.name):
             return doc
         now = timezone.now()
-        if (doc.status == DocumentStatus.RUNNING and doc.started_at
-                and now - doc.started_at < STALE_RUNNING):
-            return doc  # another worker is on it
+        if doc.status == DocumentStatus.RUNNING:
+            if locked is None and doc.started_at and now - doc.started_at < STALE_RUNNING:
+                return doc  # no lock here: trust a recent start
+            logger.warning("Minutes of session %s: taking over a run abandoned by its "
+                           "worker (attempt %s)", session_id, doc.attempts)
+            if doc.attempts >= MAX_ATTEMPTS:
+                return _fail(doc, f"Tiến trình lập biên bản bị dừng {doc.attempts} lần; "
+                                  "hãy thử lập lại.")
         if session.state != SessionState.CLOSED:
-            doc.status, doc.reason, doc.finished_at = (
-                DocumentStatus.FAILED, "Phiên họp chưa kết thúc.", now)
-            doc.save()
-            return doc
+            return _fail(doc, "Phiên họp chưa kết thúc.")
         doc.status, doc.reason, doc.started_at, doc.finished_at = (
             DocumentStatus.RUNNING, "", now, None)
         doc.attempts += 1
         doc.save()
     try:
         pdf = render_minutes(session)
-        name = file_name(session)
-        if doc.file:
-            doc.file.delete(save=False)
         storage = doc.file.storage
-        target = doc.file.field.generate_filename(doc, name)
-        if storage.exists(target):
-            storage.delete(target)
-        doc.file.save(name, ContentFile(pdf), save=False)
+        # A new name next to the old file (the storage adds a suffix if it exists).
+        target = doc.file.field.generate_filename(doc, file_name(session))
+        written = storage.save(target, ContentFile(pdf))
     except Exception as exc:  # recorded for the user; the worker goes on
         logger.exception("Minutes of session %s failed", session_id)
-        doc.status, doc.reason = DocumentStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
-        doc.finished_at = timezone.now()
-        doc.save(update_fields=["status", "reason", "finished_at"])
-        return doc
+        return _fail(doc, f"{type(exc).__name__}: {exc}"[:2000])
+    doc.file.name = written
     doc.status, doc.finished_at = DocumentStatus.DONE, timezone.now()
     doc.save(update_fields=["status", "file", "finished_at"])
+    _remove_other_files(doc)
+    logger.info("Minutes of session %s written to %s (attempt %s)", session_id, written,
+                doc.attempts)
     return doc
+
+
+def _wake_up_due(doc, now):
+    """No wake-up sent yet, the last one was consumed by the run that died, or it has
+    waited longer than ``QUEUED_STALE`` (lost)."""
+    if doc.queued_at is None:
+        return True
+    if doc.status == DocumentStatus.RUNNING and doc.started_at and (
+            doc.queued_at <= doc.started_at):
+        return True
+    return doc.queued_at < now - QUEUED_STALE
+
+
+def sweep_stale(now=None):
+    """Wake a worker again for every minutes row left behind: ``queued`` with its last
+    wake-up older than ``QUEUED_STALE`` (the message was lost, or the broker was down when
+    it was sent), or ``running`` with no worker on it (killed). Returns the session ids
+    woken up. Run every minute by Celery beat (``councils.sweep_minutes``)."""
+    from .tasks import build_minutes, wake
+
+    now = now or timezone.now()
+    woken = []
+    for doc in (GeneratedDocument.objects.filter(kind=DocumentKind.MINUTES, status__in=[
+            DocumentStatus.QUEUED, DocumentStatus.RUNNING]).order_by("pk")):
+        if not _wake_up_due(doc, now) or is_running(doc):
+            continue
+        updated = GeneratedDocument.objects.filter(
+            pk=doc.pk, status=doc.status, queued_at=doc.queued_at).update(queued_at=now)
+        if updated and wake(build_minutes, doc.session_id):
+            woken.append(doc.session_id)
+    return woken

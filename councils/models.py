@@ -279,6 +279,8 @@ class GeneratedDocument(models.Model):
                                      verbose_name=_("requested by"))
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    #: When a worker was last asked (queued, or woken up again by the sweep).
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

@@ -51,8 +51,6 @@ POLICIES (the council's quy chế leaves them open; docs/councils.md explains ea
   ``set_agenda`` with a list that omits one is refused.
 """
 
-from datetime import timedelta
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -584,22 +582,35 @@ def close_session(user, session):
         session.save(update_fields=["state", "closed_at"])
         record("session.closed", session, actor=user, before={"state": before},
                after={"state": session.state})
-        _queue(session, DocumentKind.MINUTES, user, build_minutes)
+        wake = _queue(session, DocumentKind.MINUTES, user, build_minutes)
+    session.minutes_wake_failed = wake["sent"] is False
     return session
 
 
 def _queue(session, kind, user, task):
+    """Mark the row queued (its file, if any, stays until a new one replaces it) and send
+    the wake-up once committed. Returns ``{"sent": …}``: True/False once the commit has
+    run (False: the broker was down; the beat sweep sends it again), None before."""
+    from .tasks import wake
+
     GeneratedDocument.objects.update_or_create(
         session=session, kind=kind,
         defaults={"status": DocumentStatus.QUEUED, "reason": "", "requested_by": user,
-                  "started_at": None, "finished_at": None})
+                  "started_at": None, "finished_at": None, "queued_at": timezone.now()})
     session_id = session.pk
-    transaction.on_commit(lambda: task.delay(session_id))
+    outcome = {"sent": None}
+
+    def send():
+        outcome["sent"] = wake(task, session_id)
+
+    transaction.on_commit(send)
+    return outcome
 
 
 def queue_minutes(user, session):
     """Build the minutes again (e.g. after a failure). The chair, the secretary or a
     manager of the council; the session must be closed."""
+    from .minutes import is_running
     from .tasks import build_minutes
 
     with transaction.atomic():
@@ -607,14 +618,10 @@ def queue_minutes(user, session):
         _check(rules.check(user, "request_minutes", session))
         doc = GeneratedDocument.objects.filter(session=session,
                                                kind=DocumentKind.MINUTES).first()
-        stale = timezone.now() - timedelta(minutes=10)
-        if doc is not None and doc.status == DocumentStatus.RUNNING and (
-                doc.started_at and doc.started_at > stale):
+        if doc is not None and is_running(doc):  # a dead worker's row is taken over
             _refuse(_("The minutes are being made; please wait."), "running")
-        if doc is not None and doc.file:
-            doc.file.delete(save=False)
-            doc.file = ""
-            doc.save(update_fields=["file"])
-        _queue(session, DocumentKind.MINUTES, user, build_minutes)
+        wake = _queue(session, DocumentKind.MINUTES, user, build_minutes)
         record("session.minutes_queued", session, actor=user)
-    return GeneratedDocument.objects.get(session=session, kind=DocumentKind.MINUTES)
+    doc = GeneratedDocument.objects.get(session=session, kind=DocumentKind.MINUTES)
+    doc.wake_failed = wake["sent"] is False  # the view tells the user it will be retried
+    return doc

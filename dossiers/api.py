@@ -52,19 +52,20 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from ocop.accounts.queries import visible_units
-from ocop.api import ScopedObjectMixin, UnitSerializer
+from ocop.api import ScopedObjectMixin, StrictFieldsMixin, StrictSerializer, UnitSerializer
+from ocop.input import MAX_ID, FormParser, MultiPartParser, id_in_range
 from ocop.regions.models import AdministrativeUnit
 from ocop.text import fold
 from scoring.models import CriteriaSet
 from scoring.queries import resolve_regime
 
-from . import rules, services
+from . import rules, services, uploads
 from .deadlines import annotate_overdue, is_overdue
+from .forms import SAMPLES_COUNT_VALIDATORS
 from .models import (
     DocumentFile,
     DocumentState,
@@ -80,6 +81,7 @@ from .models import (
 )
 from .queries import (
     INTAKE_ROLES,
+    SEARCH_MAX_LENGTH,
     dossiers_visible_to,
     filter_dossiers,
     producers_visible_to,
@@ -185,12 +187,25 @@ def _bad_filter(name, message):
 
 
 def _int_param(params, name):
+    """An id filter: a whole number a table can hold (a larger one would overflow the
+    database driver), else 400 naming the parameter."""
     value = params.get(name, "").strip()
     if not value:
         return None
     if not value.isdigit():
         raise _bad_filter(name, _("Enter a whole number."))
+    if not id_in_range(value):
+        raise _bad_filter(name, _("There is no such id (at most %(max)s).") % {"max": MAX_ID})
     return int(value)
+
+
+def _search_param(params):
+    """``?q=``: at most :data:`~dossiers.queries.SEARCH_MAX_LENGTH` characters."""
+    value = params.get("q", "").strip()
+    if len(value) > SEARCH_MAX_LENGTH:
+        raise _bad_filter("q", _("The search is too long (%(length)s characters); use at most "
+                                 "%(max)s.") % {"length": len(value), "max": SEARCH_MAX_LENGTH})
+    return value
 
 
 def _flag_param(params, name):
@@ -207,7 +222,7 @@ def _flag_param(params, name):
 # --- producers -------------------------------------------------------------------------------
 
 
-class ProducerSerializer(serializers.ModelSerializer):
+class ProducerSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     type_display = serializers.CharField(source="get_type_display", read_only=True)
     unit = ScopedPrimaryKeyField(
         lambda user: visible_units(user, *INTAKE_ROLES),
@@ -262,7 +277,7 @@ class ProducerViewSet(ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     def filter_queryset(self, queryset):
         if self.action == "list":
-            q = self.request.query_params.get("q", "").strip()
+            q = _search_param(self.request.query_params)
             if q:
                 queryset = _producer_search(queryset, q)
         return queryset
@@ -276,7 +291,7 @@ class ProducerViewSet(ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveM
 # --- products --------------------------------------------------------------------------------
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     producer = ScopedPrimaryKeyField(producers_visible_to, queryset=Producer.objects.all())
     producer_name = serializers.CharField(source="producer.name", read_only=True)
     criteria_set = serializers.PrimaryKeyRelatedField(
@@ -511,7 +526,7 @@ class DossierDetailSerializer(DossierSerializer):
 # --- dossiers: write -------------------------------------------------------------------------
 
 
-class DossierCreateSerializer(serializers.Serializer):
+class DossierCreateSerializer(StrictSerializer):
     round = ScopedPrimaryKeyField(rounds_visible_to, queryset=EvaluationRound.objects.all())
     product = ScopedPrimaryKeyField(products_visible_to, queryset=Product.objects.all())
     registration_type = serializers.ChoiceField(choices=RegistrationType.choices,
@@ -524,14 +539,15 @@ class DossierCreateSerializer(serializers.Serializer):
                                          help_text="The registration form (Mẫu 01).")
 
 
-class DossierUpdateSerializer(serializers.Serializer):
+class DossierUpdateSerializer(StrictSerializer):
     registration = serializers.JSONField(required=False,
                                          help_text="The registration form (Mẫu 01).")
-    samples_count = serializers.IntegerField(required=False, min_value=0)
+    samples_count = serializers.IntegerField(required=False,
+                                             validators=SAMPLES_COUNT_VALIDATORS)
     samples_received_on = serializers.DateField(required=False)
 
 
-class TransitionRequestSerializer(serializers.Serializer):
+class TransitionRequestSerializer(StrictSerializer):
     action = serializers.ChoiceField(
         choices=sorted([*services.TRANSITIONS, *rules.COUNCIL_ONLY]),
         help_text="start_evaluation and record_result are the council's: always refused "
@@ -548,7 +564,7 @@ class TransitionRequestSerializer(serializers.Serializer):
     def validate_reasons(self, value):
         result = {}
         for key, text in value.items():
-            if not str(key).isdigit():
+            if not id_in_range(key):
                 raise serializers.ValidationError(
                     _("“%(key)s” is not a document id.") % {"key": key})
             result[int(key)] = text
@@ -567,7 +583,7 @@ def run_transition(function, user, dossier, payload):
     return function(user, dossier, **kwargs)
 
 
-class UploadSerializer(serializers.Serializer):
+class UploadSerializer(StrictSerializer):
     file = serializers.FileField()
 
 
@@ -626,7 +642,7 @@ class DossierViewSet(ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveMo
         if self.action != "list":
             return queryset
         params = self.request.query_params
-        filters = {"q": params.get("q", ""), "overdue": _flag_param(params, "overdue")}
+        filters = {"q": _search_param(params), "overdue": _flag_param(params, "overdue")}
         for name in ("round", "criteria_set"):
             filters[name] = _int_param(params, name)
         for name, choices in (("state", DossierState), ("registration_type",
@@ -709,7 +725,13 @@ class DossierViewSet(ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveMo
         document = DossierDocument.objects.filter(pk=document_id, dossier=dossier).first()
         if document is None:
             raise exceptions.NotFound()
-        data = UploadSerializer(data=request.data)
+        payload = request.data  # parsed here; a too-large file stopped the reading
+        refused = uploads.refused_in(request)
+        with service_call():
+            if refused is not None:
+                raise services.DossierError(refused.message, code=refused.code,
+                                            fields={"file": [refused.message]})
+        data = UploadSerializer(data=payload)
         data.is_valid(raise_exception=True)
         with service_call():
             stored = services.upload_file(request.user, dossier, data.validated_data["file"],

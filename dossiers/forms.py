@@ -9,6 +9,7 @@ The Mẫu 01 registration data is a short, fixed set of fields stored in
 
 from django import forms
 from django.contrib import messages
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Case, IntegerField, Value, When
 from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,7 @@ from ocop.accounts.queries import role_units, visible_units
 from ocop.regions.models import AdministrativeUnit, Level
 from scoring.models import CriteriaSet
 
+from . import uploads
 from .models import (
     AssessmentVerdict,
     DocumentState,
@@ -24,7 +26,13 @@ from .models import (
     Producer,
     RegistrationType,
 )
-from .queries import INTAKE_ROLES, producers_visible_to, products_visible_to, rounds_visible_to
+from .queries import (
+    INTAKE_ROLES,
+    SEARCH_MAX_LENGTH,
+    producers_visible_to,
+    products_visible_to,
+    rounds_visible_to,
+)
 from .validators import normalise_registration_no
 
 #: Dates are typed the Vietnamese way (31/12/2026) where the browser has no date picker; a
@@ -223,14 +231,35 @@ class DossierCreateForm(RegistrationForm):
 
 class UploadForm(forms.Form):
     """One file for one checklist line; each line has its own small form (prefix
-    ``doc<id>``) so that a refused file touches nothing else."""
+    ``doc<id>``) so that a refused file touches nothing else. It says the accepted types
+    and the size limit; ``refused`` is the refusal left by the upload handler when the body
+    was too large (``uploads.refused_in(request)``), shown as the file's error."""
 
     file = forms.FileField(label=_("file"))
 
+    def __init__(self, *args, refused=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refused = refused
+        self.fields["file"].help_text = uploads.accepted_help()
+        self.fields["file"].widget.attrs["accept"] = uploads.ACCEPT
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and self.refused is not None:
+            self._errors["file"] = self.error_class([self.refused.message])
+            self.cleaned_data.pop("file", None)
+
+
+#: The one rule on a dossier's number of samples, shared by :class:`SamplesForm` and the API
+#: (``dossiers.api.DossierUpdateSerializer``): 0 to 1,000 (the column is a small integer).
+SAMPLES_COUNT_VALIDATORS = [MinValueValidator(0), MaxValueValidator(1000)]
+
 
 class SamplesForm(forms.Form):
-    samples_count = forms.IntegerField(label=_("samples received"), min_value=0,
-                                       max_value=1000)
+    samples_count = forms.IntegerField(
+        label=_("samples received"), validators=SAMPLES_COUNT_VALIDATORS,
+        widget=forms.NumberInput(attrs={"min": SAMPLES_COUNT_VALIDATORS[0].limit_value,
+                                        "max": SAMPLES_COUNT_VALIDATORS[1].limit_value}))
     samples_received_on = forms.DateField(label=_("samples received on"),
                                           input_formats=DATE_INPUT_FORMATS,
                                           widget=DateInput())
@@ -394,7 +423,7 @@ class ReviewForm(forms.Form):
 class DossierFilterForm(forms.Form):
     """GET filters of the dossier list; an unusable value is reported and ignored."""
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=200,
+    q = forms.CharField(label=_("Search"), required=False, max_length=SEARCH_MAX_LENGTH,
                         widget=forms.TextInput(attrs={
                             "type": "search",
                             "placeholder": _("Product or producer name")}))

@@ -82,6 +82,12 @@ def files_visible_to(user):
     return DocumentFile.objects.filter(dossier__in=dossiers_visible_to(user))
 
 
+#: The longest search accepted (pages and API): a name or a number, never a document. The
+#: pages' filter form and the API refuse longer ones with a message; :func:`filter_dossiers`
+#: also cuts there, so no caller can send the database a 50,000-character pattern.
+SEARCH_MAX_LENGTH = 200
+
+
 def filter_dossiers(queryset, filters, today=None):
     """The dossier list filters of the pages and the API, in one place.
 
@@ -89,7 +95,7 @@ def filter_dossiers(queryset, filters, today=None):
     ``search_text``, which a pg_trgm index serves on PostgreSQL), ``round``, ``state``,
     ``criteria_set``, ``registration_type`` and ``overdue`` (True/False).
     """
-    for word in fold(filters.get("q") or "").split():
+    for word in fold((filters.get("q") or "")[:SEARCH_MAX_LENGTH]).split():
         queryset = queryset.filter(search_text__contains=word)
     for name in ("round", "state", "criteria_set", "registration_type"):
         if filters.get(name) not in (None, ""):

@@ -30,7 +30,7 @@ from ocop.accounts.queries import has_role, is_admin
 from scoring.models import Criterion, Option
 from scoring.queries import criteria_tree
 
-from . import services
+from . import services, uploads
 from .checklists import SAMPLES_CODE
 from .deadlines import annotate_overdue
 from .forms import (
@@ -365,7 +365,8 @@ def document_upload(request, pk, document_pk):
     """One file for one checklist line; a refused file leaves everything else as it was."""
     dossier = _dossier(request, pk, *DETAIL_RELATED)
     document = _document(dossier, document_pk)
-    form = UploadForm(request.POST, request.FILES, prefix=f"doc{document.pk}")
+    form = UploadForm(request.POST, request.FILES, prefix=f"doc{document.pk}",
+                      refused=uploads.refused_in(request))
     if form.is_valid():
         try:
             stored = services.upload_file(request.user, dossier, form.cleaned_data["file"],
@@ -403,14 +404,16 @@ def file_remove(request, pk, file_pk):
 @login_required
 @require_GET
 def file_download(request, pk):
-    """A stored file, streamed from storage under its original name; only files of dossiers
-    the user may see."""
+    """A stored file, streamed from storage under its original name (cleaned, with the
+    detected type's extension: ``uploads.download_name``); only files of dossiers the user
+    may see."""
     stored = get_object_or_404(files_visible_to(request.user), pk=pk)
     try:
         handle = stored.file.open("rb")
     except (FileNotFoundError, OSError) as missing:
         raise Http404 from missing
-    response = FileResponse(handle, as_attachment=True, filename=stored.original_name,
+    name = uploads.download_name(stored.original_name, stored.content_type, stored.stored_name)
+    response = FileResponse(handle, as_attachment=True, filename=name,
                             content_type=stored.content_type or "application/octet-stream")
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
@@ -454,6 +457,11 @@ def self_assessment(request, pk):
     dossier = _dossier(request, pk, *DETAIL_RELATED)
     tree = criteria_tree(dossier.criteria_set_id)
     entries = _entries(dossier)
+    if request.method == "POST" and (refused := uploads.refused_in(request)):
+        # The body was cut at a too-large evidence file: what followed it is missing, so
+        # nothing is saved.
+        messages.error(request, refused.message + " " + _("Nothing was saved."))
+        return redirect(reverse("dossiers:self-assessment", args=[dossier.pk]))
     if request.method == "POST":
         form = SelfAssessmentForm(request.POST, request.FILES, tree=tree, entries=entries)
         if form.is_valid():

@@ -1,5 +1,7 @@
 """The API base: pagination, error bodies, scoped object lookup, token login and ``/me``."""
 
+from collections.abc import Mapping
+
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -14,10 +16,38 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from ocop.accounts.queries import role_units
+from ocop.accounts.throttle import AccountLocked
+from ocop.audit.context import client_ip
+
+
+def flatten_errors(data, prefix=""):
+    """Field errors as ``{"name": ["message", …]}``, one level: a nested error (a dict
+    field's key, an item of a list of objects) is named by its path, ``reasons.12`` or
+    ``entries.0.option`` — the error schema has no deeper levels."""
+    flat = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if prefix and key == "non_field_errors":  # about the nested value as a whole
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            for field, messages in flatten_errors(value, name).items():
+                flat.setdefault(field, []).extend(messages)
+    elif isinstance(data, list | tuple) and any(isinstance(v, dict | list) for v in data):
+        for index, value in enumerate(data):
+            if value:
+                flat.update(flatten_errors(value, f"{prefix}.{index}" if prefix
+                                           else str(index)))
+    else:
+        messages = data if isinstance(data, list | tuple) else [data]
+        flat[prefix or "non_field_errors"] = [str(m) for m in messages]
+    return flat
 
 
 def exception_handler(exc, context):
-    """Every error body has the same shape: ``{"error": {"code", "message", "fields"}}``."""
+    """Every error body has the same shape: ``{"error": {"code", "message", "fields"}}``,
+    ``fields`` being ``null`` or ``{"name": ["message", …]}`` (nested names flattened by
+    :func:`flatten_errors`)."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Not found."))
     elif isinstance(exc, PermissionDenied):
@@ -32,7 +62,7 @@ def exception_handler(exc, context):
         message = _("The data sent is not valid.")
         if isinstance(data, dict):
             non_field = data.pop("non_field_errors", None)
-            fields = data
+            fields = flatten_errors(data)
             if non_field:
                 message = " ".join(str(m) for m in non_field)
         else:
@@ -40,8 +70,42 @@ def exception_handler(exc, context):
     else:
         code = getattr(exc, "default_code", "error")
         message = data.get("detail", str(exc)) if isinstance(data, dict) else str(data)
+        fields = getattr(exc, "fields", None)  # ocop.input.InputRefused names its field
     response.data = {"error": {"code": code, "message": str(message), "fields": fields}}
     return response
+
+
+class StrictFieldsMixin:
+    """For every serializer that receives a write: a field it does not accept (unknown, or
+    read-only) is refused with 400 naming the field — ``{"state": "recognised"}`` sent to a
+    dossier must not look accepted while it is silently ignored."""
+
+    #: Names a client may send without meaning them as data.
+    ignored_fields = frozenset({"csrfmiddlewaretoken"})
+
+    def to_internal_value(self, data):
+        errors = {}
+        if isinstance(data, Mapping):
+            writable = {field.field_name for field in self._writable_fields}
+            for name in data:
+                if name in writable or name in self.ignored_fields:
+                    continue
+                errors[name] = [_("This field is read-only.") if name in self.fields else
+                                _("Unknown field “%(name)s”: it is not accepted here.")
+                                % {"name": name}]
+        try:
+            value = super().to_internal_value(data)
+        except exceptions.ValidationError as invalid:
+            if not errors or not isinstance(invalid.detail, dict):
+                raise
+            raise exceptions.ValidationError({**invalid.detail, **errors}) from invalid
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return value
+
+
+class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A plain request serializer that refuses unknown fields."""
 
 
 class ScopedObjectMixin:
@@ -59,8 +123,12 @@ class ScopedObjectMixin:
 class TokenThrottle(AnonRateThrottle):
     scope = "token"
 
+    def get_ident(self, request):
+        # the client's address as axes and the audit log see it (TRUSTED_PROXY_COUNT)
+        return client_ip(request) or super().get_ident(request)
 
-class TokenRequestSerializer(serializers.Serializer):
+
+class TokenRequestSerializer(StrictSerializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
@@ -87,10 +155,26 @@ class TokenView(APIView):
             username=data.validated_data["username"],
             password=data.validated_data["password"],
         )
+        if user is None and getattr(request, "axes_locked_out", False):
+            raise AccountLocked(request, {"username": data.validated_data["username"]})
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed(_("Wrong username or password."))
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key}, status=status.HTTP_200_OK)
+
+
+class NotFoundView(APIView):
+    """Any other address under ``/api/v1/`` (e.g. ``dossiers/1.5/``, which no route
+    matches): the API's 404 body in JSON, not the 404 page."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    schema = None  # not an operation of the API
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise exceptions.NotFound(_("Not found."))
+
+    get = post = put = patch = delete = head = options = http_method_not_allowed
 
 
 class UnitSerializer(serializers.Serializer):

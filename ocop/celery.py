@@ -1,4 +1,6 @@
-"""Celery application: broker and result settings come from Django settings (CELERY_*)."""
+"""Celery application: broker and result settings come from Django settings (CELERY_*):
+late acknowledgement, redelivery on worker loss, one message per process, and the beat
+schedule with the sweep of stale jobs (docs/background-jobs.md)."""
 
 import os
 

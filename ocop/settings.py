@@ -89,6 +89,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: no-store on every response to a logged-in user (ocop/web/middleware.py)
+    "ocop.web.middleware.NoStoreForAuthenticatedMiddleware",
+    # NUL / lone surrogates refused, text NFC: query strings and page forms (ocop/input.py)
+    "ocop.input.InputBoundaryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ocop.audit.middleware.RequestContextMiddleware",
@@ -137,7 +141,8 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache that answers "miss" while Redis is down (ocop/cache.py).
+            "BACKEND": "ocop.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "ocop",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -154,6 +159,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Background jobs (docs/background-jobs.md): a message is acknowledged only once its task
+# has run, and put back when the worker running it dies; a worker reserves one message at a
+# time. Redis hands an unacknowledged message out again after the visibility timeout, which
+# is longer than any task's time limit (councils.tasks.TIME_LIMIT). The beat sweep wakes
+# up jobs whose status row is left behind (lost message, dead worker).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 15 * 60}
+CELERY_BEAT_SCHEDULE = {
+    "councils-sweep-minutes": {
+        "task": "councils.sweep_minutes",
+        "schedule": float(env("OCOP_SWEEP_SECONDS", "60")),
+    },
+}
 
 # --- Auth --------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -170,13 +190,25 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Throttle repeated login failures (django-axes): 5 failures lock the
-# username+address pair for 15 minutes.
+#: Reverse proxies in front of the application that append to X-Forwarded-For (nginx with
+#: ``proxy_add_x_forwarded_for``): the client's address is the n-th from the right. 0 (the
+#: default) ignores the header: REMOTE_ADDR is the client. One setting for django-axes, the
+#: DRF throttles and the audit log (ocop.audit.context.client_ip).
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+
+# Throttle repeated login failures (django-axes, ocop/accounts/throttle.py): 5 failures lock
+# a username from one address, 20 lock the address whatever the usernames, for 15 minutes
+# after the last failure; attempts during the lock are refused without being counted.
 AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
+AXES_IP_FAILURE_LIMIT = int(env("AXES_IP_FAILURE_LIMIT", "20"))
 AXES_COOLOFF_TIME = float(env("AXES_COOLOFF_MINUTES", "15")) / 60
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "ocop.accounts.throttle.LoginAttemptHandler"
+AXES_LOCKOUT_CALLABLE = "ocop.accounts.throttle.lockout_response"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "ocop.audit.context.client_ip"
 AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 # --- I18n --------------------------------------------------------------------------------
@@ -241,7 +273,14 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "ocop.api.exception_handler",
+    # the input boundary (ocop/input.py): NUL / lone surrogates refused, text NFC, JSON depth
+    "DEFAULT_PARSER_CLASSES": [
+        "ocop.input.JSONParser",
+        "ocop.input.FormParser",
+        "ocop.input.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"token": "20/minute"},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "OCOP API",
@@ -269,6 +308,15 @@ OCOP_UPLOAD_MAX_BYTES = int(env("OCOP_UPLOAD_MAX_MB", "50")) * 1024 * 1024
 #: Dotted path of a callable ``(uploaded_file) -> None`` that raises to refuse a file
 #: (virus scanner hook, e.g. a ClamAV client); empty = no scanning.
 OCOP_UPLOAD_SCANNER = env("OCOP_UPLOAD_SCANNER") or None
+#: The first handler stops reading a request as soon as one file passes
+#: OCOP_UPLOAD_MAX_BYTES (the refusal is shown as usual); the reverse proxy limits the whole
+#: body first (README, "Production deployment"). Office-file bounds, image pixel limit:
+#: dossiers/uploads.py (OCOP_UPLOAD_ZIP_MAX_ENTRIES / _INFLATED_BYTES / _RATIO, ..._PIXELS).
+FILE_UPLOAD_HANDLERS = [
+    "dossiers.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("dossiers.api")),  # producers/, products/, rounds/, dossiers/
     path("", include("councils.api")),  # councils/, sessions/, sessions/{id}/results/
     path("", include("councils.api_sheets")),  # scoresheets/
+    re_path(r"^", api.NotFoundView.as_view()),  # any other address: the API's JSON 404
 ]
 
 urlpatterns = [

@@ -67,7 +67,9 @@ class WindowsSerializer(serializers.ModelSerializer):
 
 
 class RegimeSerializer(serializers.ModelSerializer):
-    criteria_from = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    criteria_from = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True,
+        help_text="Short code of the regime whose criteria this one reuses, or null.")
     criteria_regime = serializers.SerializerMethodField()
     part_maxima = serializers.DictField(child=serializers.IntegerField(), read_only=True)
     windows = WindowsSerializer(source="*", read_only=True)

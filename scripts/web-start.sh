@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Start command of the `web` container (docker-compose.yml): apply migrations, collect static
-# files (whitenoise serves them), then hand the process over to gunicorn.
+# Start command of the `web` container (docker-compose.yml): apply migrations (unless
+# MIGRATE_ON_START=0), collect static files (whitenoise serves them), then hand the process
+# over to gunicorn.
 # Works outside Docker too, with the production variables set and the venv's bin on PATH
 # (or OCOP_PYTHON=.venv/bin/python).
 #
@@ -15,8 +16,14 @@ PY=${OCOP_PYTHON:-python}
 MANIFEST=staticfiles/staticfiles.json
 MODE=${COLLECTSTATIC_ON_START:-auto}
 
-echo "==> manage.py migrate"
-"$PY" manage.py migrate --noinput
+# Migrations run as the owner role (MIGRATION_DATABASE_URL) in scripts/migrate.sh, which then
+# grants the application role (DATABASE_URL) its privileges. MIGRATE_ON_START=0 skips this
+# (docker compose: the one-shot `migrate` service has done it, and web never sees the owner).
+if [ "${MIGRATE_ON_START:-1}" = 1 ]; then
+  OCOP_PYTHON="$PY" bash scripts/migrate.sh
+else
+  echo "==> MIGRATE_ON_START=0: skipping migrate"
+fi
 
 static_is_current() {
   [ -f "$MANIFEST" ] || return 1

@@ -1,4 +1,5 @@
-"""Append-only audit log. On PostgreSQL a trigger refuses UPDATE and DELETE."""
+"""Append-only audit log. On PostgreSQL a trigger refuses UPDATE and DELETE, and the
+application's database role may only SELECT and INSERT it (roles.py, grant_app_role)."""
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder

@@ -106,12 +106,13 @@ def test_minutes_failure_is_recorded_and_can_be_queued_again(
     def broken(session):
         raise RuntimeError("font missing")
 
+    first_file = GeneratedDocument.objects.get(session=world.session).file.name
     monkeypatch.setattr(minutes, "render_minutes", broken)
     with django_capture_on_commit_callbacks(execute=True):
         services.queue_minutes(world.secretary.user, world.session)
     doc = GeneratedDocument.objects.get(session=world.session)
     assert doc.status == DocumentStatus.FAILED and "font missing" in doc.reason
-    assert not doc.file
+    assert doc.file.name == first_file  # the previous good file stays
 
     monkeypatch.undo()
     with django_capture_on_commit_callbacks(execute=True):

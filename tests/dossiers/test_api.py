@@ -12,11 +12,12 @@ from dossiers import rules, services
 from dossiers.models import DossierDocument, DossierState, Transition
 from ocop.accounts.models import Role
 from tests import factories
+from tests.dossiers import PDF_BYTES
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "pw-Test-2026"
-PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+PDF = PDF_BYTES  # a real one-page PDF: uploads are opened by pypdf
 
 
 @pytest.fixture

@@ -24,11 +24,12 @@ from dossiers.models import Dossier, DossierState, Transition
 from ocop.accounts.models import Role
 from ocop.text import fold
 from tests import factories
+from tests.dossiers import PDF_BYTES
 
 pytestmark = pytest.mark.django_db
 
 
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+PDF = PDF_BYTES  # a real one-page PDF: uploads are opened by pypdf
 
 #: Pinned query counts (see the module docstring); the list pages the ids of the filtered
 #: dossiers, then loads the page's rows: count + ids + rows.

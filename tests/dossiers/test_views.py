@@ -29,6 +29,7 @@ from dossiers.models import (
 from ocop.accounts.models import Role
 from scoring.models import Criterion
 from tests import factories
+from tests.dossiers import PDF_BYTES
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def media_root(settings, tmp_path):
     """Uploaded files go to a temporary folder, not the project's media/."""
     settings.MEDIA_ROOT = tmp_path / "media"
 
-PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+PDF = PDF_BYTES  # a real one-page PDF: uploads are opened by pypdf
 #: A Windows program renamed to look like a PDF.
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
 
