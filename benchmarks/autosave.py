@@ -88,13 +88,13 @@ VERSION_IN_HTML = re.compile(rb'id="sheet-version" value="(\d+)"')
 class BenchDatabase:
     """A private database for the run: PostgreSQL (created and dropped) or SQLite (temp)."""
 
-    def __init__(self, url):
+    def __init__(self, url, prefix="ocop_bench_autosave"):
         self.original = url or ""
         parsed = urllib.parse.urlsplit(self.original)
         self.postgres = parsed.scheme in ("postgres", "postgresql", "pgsql", "postgis")
         self.tmpdir = None
         if self.postgres:
-            self.name = f"ocop_bench_autosave_{os.getpid()}"
+            self.name = f"{prefix}_{os.getpid()}"
             self.url = urllib.parse.urlunsplit(parsed._replace(path="/" + self.name))
             self.admin_url = urllib.parse.urlunsplit(parsed._replace(path="/postgres"))
         else:

@@ -85,9 +85,11 @@ class Run:
         if parsed.scheme not in ("postgres", "postgresql") or not os.environ.get("REDIS_URL"):
             sys.exit("worker_kill.py needs DATABASE_URL (PostgreSQL) and REDIS_URL "
                      "(make bench sets both)")
-        self.db_name = f"ocop_workerkill_{os.getpid()}"
-        self.db_url = urllib.parse.urlunsplit(parsed._replace(path="/" + self.db_name))
-        self.admin_url = urllib.parse.urlunsplit(parsed._replace(path="/postgres"))
+        # the throwaway database of the autosave benchmark (benchmarks/ is on sys.path)
+        from autosave import BenchDatabase
+
+        self.db = BenchDatabase(url, prefix="ocop_workerkill")
+        self.db_name, self.db_url = self.db.name, self.db.url
         self.tmp = tempfile.TemporaryDirectory(prefix="ocop-worker-kill-")
         self.media = Path(self.tmp.name) / "media"
         self.logs = []
@@ -102,17 +104,6 @@ class Run:
         env.update(extra)
         return env
 
-    def admin(self, sql):
-        import psycopg2
-
-        conn = psycopg2.connect(self.admin_url)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute(sql)
-        finally:
-            conn.close()
-
     def check(self, label, ok, detail=""):
         print(f"    [{'ok' if ok else 'FAILED'}] {label}{f': {detail}' if detail else ''}",
               flush=True)
@@ -122,7 +113,7 @@ class Run:
     # -- set-up ---------------------------------------------------------------------------
 
     def setup(self):
-        self.admin(f'CREATE DATABASE "{self.db_name}" ENCODING \'UTF8\' TEMPLATE template0')
+        self.db.create()
         os.environ.update(self.env())
         import django
 
@@ -304,7 +295,7 @@ class Run:
         from django.db import connections
 
         connections.close_all()
-        self.admin(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+        self.db.drop()
         self.tmp.cleanup()
 
     @staticmethod

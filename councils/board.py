@@ -4,7 +4,7 @@ members' totals — decided for every item by ``councils.rules.item_view`` (the
 independence rule, ``docs/councils.md``). The pages (tracker, results) and the API
 (``sessions/{id}/results/``) render the same :class:`Board`.
 
-The board reads the whole session at once (``councils.results.session_results``): its
+The board reads the whole session at once (``councils.results.session_board``): its
 query count does not depend on the number of members or criteria
 (``tests/councils/test_tracker_queries.py``).
 """
@@ -21,7 +21,7 @@ from scoring.models import SheetState
 
 from . import rules
 from .models import AgendaItem, CouncilMember, EvaluationSession, MemberRole, SessionState
-from .results import Quorum, quorum, session_results
+from .results import Quorum, session_board
 
 #: The state of a member's sheet of one dossier, as the tracker names it.
 SHEET_STATUS_LABELS = {
@@ -189,9 +189,8 @@ def build_board(user, session, *, dossier_id=None):
     if dossier_id is not None:
         items = items.filter(dossier_id=dossier_id)
     items = list(items)
-    live = session_results(session)
+    live, q = session_board(session)
     actor = rules.Actor(user, session)
-    q = quorum(session)
     own_sheets = None
     reopening = session.is_open_for_scoring and actor.role in (rules.CHAIR,
                                                                  rules.VICE_CHAIR)

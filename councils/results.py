@@ -224,11 +224,14 @@ def _present_ids(session, scoring):
     return frozenset(submitted), False
 
 
-def quorum(session, members=None):
+def quorum(session, members=None, *, attendance=None):
+    """The session's quorum; ``attendance`` = ``(present ids, by meeting)`` when already
+    read (``session_board``)."""
     council = session.council
     members = _members(session) if members is None else members
     scoring = [m for m in members if m.scores]
-    present, by_meeting = _present_ids(session, scoring)
+    present, by_meeting = (_present_ids(session, scoring) if attendance is None
+                           else attendance)
     chair_ids = {m.pk for m in scoring if m.role == MemberRole.CHAIR}
     return Quorum(
         scoring_members=len(scoring),
@@ -334,9 +337,9 @@ def item_result(session, dossier):
     return _build(ctx, dossier, sheets, recusals)
 
 
-def session_results(session):
-    """{dossier id: ItemResult} for every agenda item, in agenda order (one load for the
-    whole session)."""
+def session_board(session):
+    """``({dossier id: ItemResult}, Quorum)`` for every agenda item, in agenda order: one
+    load for the whole session (members and attendance read once for both)."""
     items = list(session.agenda.select_related("dossier__criteria_set").order_by("order", "id"))
     ctx = _Context(session)
     sheets, recusals = {}, {}
@@ -344,6 +347,12 @@ def session_results(session):
         sheets.setdefault(sheet.dossier_id, []).append(sheet)
     for recusal in Recusal.objects.filter(session=session):
         recusals.setdefault(recusal.dossier_id, []).append(recusal)
-    return {item.dossier_id: _build(ctx, item.dossier, sheets.get(item.dossier_id, []),
-                                    recusals.get(item.dossier_id, []))
-            for item in items}
+    results = {item.dossier_id: _build(ctx, item.dossier, sheets.get(item.dossier_id, []),
+                                       recusals.get(item.dossier_id, []))
+               for item in items}
+    return results, quorum(session, ctx.members, attendance=(ctx.present_ids, ctx.by_meeting))
+
+
+def session_results(session):
+    """{dossier id: ItemResult} for every agenda item (see :func:`session_board`)."""
+    return session_board(session)[0]

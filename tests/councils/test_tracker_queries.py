@@ -6,13 +6,13 @@ The whole session is read at once (``councils.results.session_results``: sheets 
 entries in two queries); a criteria set's spec is built once per process and cached
 (``scoring.services.sheet_spec``), so each measure follows one warm-up request.
 
-Tracker, chair or secretary (:data:`TRACKER_QUERIES`, 16): session, user, role
+Tracker, chair or secretary (:data:`TRACKER_QUERIES`, 14): session, user, role
 assignments; the session (scoped); the requester's membership (``councils.rules.Actor``,
 asked once for every item's ``item_view``); the agenda items with dossier, product and
-recorded result; ``session_results`` (agenda, members, bands, attendance, sheets, entries,
-recusals); ``quorum`` (members, attendance). The results page adds the permission checks
-of its downloads and the minutes' status row (18). Nothing is asked per member, per
-criterion or per agenda item.
+recorded result; ``session_board`` (agenda, members, bands, attendance, sheets, entries,
+recusals — the quorum from the same members and attendance). The results page adds the
+permission checks of its downloads and the minutes' status row (16). Nothing is asked per
+member, per criterion or per agenda item.
 """
 
 import pytest
@@ -25,10 +25,10 @@ from tests.councils import build, meet, pick, quick_sheet
 pytestmark = pytest.mark.django_db
 
 #: Pinned query counts (see the module docstring).
-TRACKER_QUERIES = 16
-FRAGMENT_QUERIES = 16
-SECRETARY_TRACKER_QUERIES = 16
-RESULTS_QUERIES = 18
+TRACKER_QUERIES = 14
+FRAGMENT_QUERIES = 14
+SECRETARY_TRACKER_QUERIES = 14
+RESULTS_QUERIES = 16
 
 
 @pytest.fixture

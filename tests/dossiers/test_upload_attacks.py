@@ -18,15 +18,12 @@ from django.utils import translation
 
 from dossiers import services, uploads
 from dossiers.models import DocumentFile, DocumentState
-from ocop.accounts.models import Role
-from tests import factories
 from tests.dossiers import (
     JPEG_BYTES,
     PDF_BYTES,
     PNG_BYTES,
     db_rows,
     docx_bytes,
-    new_dossier,
     pdf_bytes,
     upload,
 )
@@ -44,15 +41,6 @@ def media(settings, tmp_path):
 
 def stored_files(root):
     return sorted(p.name for p in Path(root).rglob("*") if p.is_file())
-
-
-@pytest.fixture
-def setting(cantho, criteria, make_user):
-    officer = make_user("canbo.nk", Role.LOCAL_OFFICER, cantho["ninhkieu"])
-    round_ = factories.evaluation_round(cantho["ninhkieu"])
-    dossier = new_dossier(officer, round_, cantho["ninhkieu"])
-    return {"officer": officer, "dossier": dossier, "round": round_,
-            "label": dossier.documents.get(item__code="label")}
 
 
 def refused(setting, name, content):

@@ -11,9 +11,7 @@ from django.core.exceptions import ValidationError
 
 from dossiers import services, uploads
 from dossiers.models import DocumentFile, DocumentState
-from ocop.accounts.models import Role
 from ocop.audit.models import AuditEvent
-from tests import factories
 from tests.dossiers import (
     ELF_BYTES,
     EXE_BYTES,
@@ -64,15 +62,6 @@ def media(settings, tmp_path):
     SCANNED.clear()
     yield tmp_path
     _MEDIA.clear()
-
-
-@pytest.fixture
-def setting(cantho, criteria, make_user):
-    officer = make_user("canbo.nk", Role.LOCAL_OFFICER, cantho["ninhkieu"])
-    round_ = factories.evaluation_round(cantho["ninhkieu"])
-    dossier = new_dossier(officer, round_, cantho["ninhkieu"])
-    return {"officer": officer, "dossier": dossier, "round": round_,
-            "label": dossier.documents.get(item__code="label")}
 
 
 ALLOWED = [

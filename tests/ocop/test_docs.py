@@ -10,7 +10,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
-THIS_FILE = Path(__file__).resolve()
 
 PAGES = (
     "regimes-and-levels.md",
@@ -20,8 +19,10 @@ PAGES = (
     "documents.md",
 )
 
-#: Citations of files outside the repository (the domain notes the docs/ pages replace).
-FORBIDDEN = ("../shared", "/work/shared", "OCOP-RULES")
+#: Citations of files outside the repository (the domain notes the docs/ pages replace),
+#: assembled from parts so that this file does not itself contain what it looks for.
+SHARED = "shared"
+FORBIDDEN = (f"../{SHARED}", f"/work/{SHARED}", "OCOP-" + "RULES")
 
 #: Folders never scanned: tools, caches, generated or uploaded files (none of them tracked).
 SKIP_DIRS = {
@@ -43,8 +44,7 @@ def text_files():
         for name in sorted(files):
             path = Path(folder) / name
             if path.suffix in TEXT_SUFFIXES or name in TEXT_NAMES:
-                if path.resolve() != THIS_FILE:
-                    yield path
+                yield path
 
 
 @pytest.mark.parametrize("page", ("README.md", *PAGES))
@@ -63,7 +63,7 @@ def test_docs_index_links_every_page(page):
 def test_the_scan_sees_the_repository():
     scanned = {path.relative_to(ROOT).as_posix() for path in text_files()}
     assert {"README.md", "Makefile", "docs/README.md", "scoring/rules.py"} <= scanned
-    assert "tests/ocop/test_docs.py" not in scanned
+    assert "tests/ocop/test_docs.py" in scanned  # it names no outside path itself
 
 
 def test_no_file_cites_paths_outside_the_repository():
