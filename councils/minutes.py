@@ -16,14 +16,14 @@ document and are deliberately not translated (like ``documents/decree30_base.htm
 
 import logging
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from ocop import jobs
 from ocop.documents.formatting import date_line, document_number
 from ocop.documents.pdf import render_pdf
 from scoring.models import ProcessLevel
@@ -213,40 +213,17 @@ def lock_key(session_id):
     return (LOCK_CLASS, int(session_id) % 2**31)
 
 
-def _locks_supported():
-    return connection.vendor == "postgresql"
-
-
-@contextmanager
 def job_lock(session_id):
-    """Hold the job's lock while the body runs; yields True (held), False (another worker
-    holds it: it is genuinely running) or None (no lock on this database).
-
-    A PostgreSQL session-level advisory lock: the server releases it when the worker's
-    connection ends, so a killed worker (SIGKILL, lost machine) never leaves it behind.
-    """
-    if not _locks_supported():
-        yield None
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", lock_key(session_id))
-        held = cursor.fetchone()[0]
-    try:
-        yield held
-    finally:
-        if held:
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", lock_key(session_id))
-            except DatabaseError:  # the connection is gone, and the lock with it
-                logger.warning("Could not release the minutes lock of session %s", session_id)
+    """The minutes job's advisory lock (``ocop.jobs.job_lock``): True held, False another
+    worker holds it, None no locks on this database."""
+    return jobs.job_lock(LOCK_CLASS, session_id)
 
 
 def is_running(doc):
     """Whether a worker is really building ``doc`` now (not a row left by a dead one)."""
     if doc.status != DocumentStatus.RUNNING:
         return False
-    if not _locks_supported():
+    if not jobs.locks_supported():
         return bool(doc.started_at and timezone.now() - doc.started_at < STALE_RUNNING)
     with job_lock(doc.session_id) as held:
         return not held

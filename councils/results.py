@@ -270,6 +270,7 @@ class _Context:
         self.bands = star_bands(session.round.regime_id)
         self.recognises = tuple(level.recognises or ())
         self.forward_from = level.forward_from
+        self.forward_min_stars = level.forward_min_stars
         self.admin_level = level.admin_level
         self.threshold = Decimal(session.council.divergence_threshold).quantize(CENT)
         self.present_ids, self.by_meeting = _present_ids(session, self.scoring)
@@ -310,7 +311,8 @@ def _build(ctx, dossier, sheets, recusals):
     if choices:
         evaluation = rules.evaluate(
             spec, choices, bands=ctx.bands, divergence_threshold=ctx.threshold,
-            recognises=ctx.recognises, forward_from=ctx.forward_from)
+            recognises=ctx.recognises, forward_from=ctx.forward_from,
+            forward_min_stars=ctx.forward_min_stars)
         reasons = evaluation.cap.reasons
         if reasons:
             criteria = Criterion.objects.in_bulk([r.criterion_key for r in reasons])

@@ -6,31 +6,15 @@ wakes a worker up (docs/background-jobs.md): it is acknowledged after the task h
 (``CELERY_TASK_ACKS_LATE``), put back if the worker dies, and re-sent by the sweep if lost.
 """
 
-import logging
-
 from celery import shared_task
-from kombu.exceptions import KombuError
-from redis.exceptions import RedisError
 
-logger = logging.getLogger(__name__)
+from ocop.jobs import wake  # noqa: F401  (councils.services and the sweep send through it)
 
 #: A render longer than this is stopped (soft: recorded as failed on the row; hard: the
 #: process is killed and the sweep takes the row over). Well below the broker's
 #: visibility timeout (CELERY_BROKER_TRANSPORT_OPTIONS).
 SOFT_TIME_LIMIT = 240
 TIME_LIMIT = 300
-
-
-def wake(task, *args):
-    """Send ``task`` its wake-up; False (logged) when the broker cannot be reached. The
-    status row stays queued and the sweep sends it again, so the caller only informs."""
-    try:
-        task.delay(*args)
-    except (KombuError, RedisError, OSError) as error:
-        logger.warning("Could not queue %s%r (%s: %s); the sweep will retry it",
-                       task.name, args, type(error).__name__, error)
-        return False
-    return True
 
 
 @shared_task(name="councils.build_minutes", ignore_result=True,

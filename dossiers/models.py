@@ -175,6 +175,17 @@ class Dossier(models.Model):
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     due_date = models.DateField(_("processing deadline"), null=True, blank=True)
+    result_score = models.DecimalField(
+        _("score"), max_digits=5, decimal_places=2, null=True, blank=True,
+        help_text=_("The council's mean score at this level (or the Ministry's, when "
+                    "recorded)."))
+    result_stars = models.PositiveSmallIntegerField(
+        _("stars"), null=True, blank=True,
+        help_text=_("The star after the minimum-star marks."))
+    forwarded_from = models.OneToOneField(
+        "self", models.PROTECT, null=True, blank=True, related_name="forwarded_to",
+        verbose_name=_("forwarded from"),
+        help_text=_("The lower level's dossier this one continues (docs/decisions.md)."))
     search_text = models.TextField(editable=False, blank=True, default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -411,32 +422,200 @@ class RatingState(models.TextChoices):
     REPLACED = "replaced", _("Replaced")
 
 
+#: A product has at most one rating in these states (``one_active_rating_per_product``).
+ACTIVE_RATING_STATES = (RatingState.VALID, RatingState.DUE)
+
+
+class DecisionState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", _("Issued")
+    REPLACED = "replaced", _("Replaced")
+
+
+class DecisionOrigin(models.TextChoices):
+    DRAFTED = "drafted", _("Drafted and issued here")
+    RECORDED = "recorded", _("Issued by the Ministry (recorded)")
+
+
+class JobStatus(models.TextChoices):
+    IDLE = "", _("Not started")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class Decision(models.Model):
+    """A recognition decision (Quyết định công nhận kết quả đánh giá, phân hạng sản phẩm
+    OCOP): drafted here from recognised results of one issuer and regime, then issued
+    (numbered, dated, signed) — or a Ministry decision recorded from its number and date.
+    An issued decision is never edited; a correction is a new decision that ``replaces``
+    it (docs/decisions.md). Changes go through ``dossiers.decisions``."""
+
+    origin = models.CharField(_("origin"), max_length=10, choices=DecisionOrigin.choices,
+                              default=DecisionOrigin.DRAFTED)
+    state = models.CharField(_("state"), max_length=10, choices=DecisionState.choices,
+                             default=DecisionState.DRAFT, db_index=True)
+    regime = models.ForeignKey("scoring.Regime", models.PROTECT, related_name="+",
+                               verbose_name=_("regime"))
+    level = models.ForeignKey("scoring.ProcessLevel", models.PROTECT, related_name="+",
+                              verbose_name=_("process level"))
+    issuer_unit = models.ForeignKey(
+        "regions.AdministrativeUnit", models.PROTECT, null=True, blank=True,
+        related_name="decisions", verbose_name=_("issuing People's Committee"),
+        help_text=_("Empty for a decision of the Ministry."))
+    issuer_parent = models.CharField(_("issuing body (first line)"), max_length=120,
+                                     blank=True)
+    issuer_name = models.CharField(_("issuing body"), max_length=200)
+    place = models.CharField(_("place on the date line"), max_length=120, blank=True)
+    number = models.PositiveIntegerField(_("number"), null=True, blank=True)
+    symbol = models.CharField(_("symbol"), max_length=30, blank=True)
+    reference = models.CharField(_("decision number"), max_length=60, blank=True,
+                                 help_text=_("As printed, e.g. “05/QĐ-UBND”."))
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    date = models.DateField(_("decision date"), null=True, blank=True)
+    subject = models.TextField(_("subject"), blank=True)
+    authority = models.CharField(_("deciding authority"), max_length=300, blank=True)
+    legal_bases = models.TextField(_("legal bases"), blank=True,
+                                   help_text=_("One “Căn cứ …;” per line."))
+    article_2 = models.TextField(_("Article 2"), blank=True)
+    article_3 = models.TextField(_("Article 3"), blank=True)
+    recipients = models.TextField(_("recipients"), blank=True,
+                                  help_text=_("One per line; the last is “Lưu: VT, …”."))
+    signature_authority = models.CharField(_("signing on behalf (KT./TM.)"), max_length=80,
+                                           blank=True)
+    signature_title = models.CharField(_("signer's title"), max_length=80, blank=True)
+    signer_name = models.CharField(_("signer"), max_length=150, blank=True)
+    replaces = models.OneToOneField(
+        "self", models.PROTECT, null=True, blank=True, related_name="replaced_by",
+        verbose_name=_("replaces decision"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
+                                   blank=True, related_name="+", verbose_name=_("drafted by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
+                                  blank=True, related_name="+", verbose_name=_("issued by"))
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    file = models.FileField(_("decision (PDF)"), upload_to="decisions/", blank=True,
+                            max_length=200)
+    bundle = models.FileField(_("decision and certificates (zip)"), upload_to="decisions/",
+                              blank=True, max_length=200)
+    # The background rendering of an issued decision (docs/background-jobs.md): the row is
+    # the truth, the Celery message only wakes a worker up.
+    job_status = models.CharField(_("documents"), max_length=10, choices=JobStatus.choices,
+                                  default=JobStatus.IDLE, blank=True)
+    job_done = models.PositiveIntegerField(_("documents made"), default=0)
+    job_total = models.PositiveIntegerField(_("documents to make"), default=0)
+    job_reason = models.TextField(_("reason of the failure"), blank=True)
+    job_attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recognition decision")
+        verbose_name_plural = _("recognition decisions")
+        ordering = ["-date", "-number", "-id"]
+        constraints = [
+            # Numbers restart at 1 every 1 January for each issuer (Decree 30).
+            models.UniqueConstraint(
+                fields=["issuer_unit", "symbol", "year", "number"],
+                condition=Q(origin="drafted", number__isnull=False),
+                name="unique_decision_number_per_issuer_year"),
+            models.CheckConstraint(
+                condition=Q(state="draft") | (Q(date__isnull=False) & ~Q(reference="")),
+                name="issued_decision_has_number_and_date"),
+        ]
+
+    def __str__(self):
+        if self.state == DecisionState.DRAFT:
+            return _("Draft decision #%(id)s — %(issuer)s") % {
+                "id": self.pk, "issuer": self.issuer_name.title()}
+        return _("Decision %(reference)s of %(date)s") % {
+            "reference": self.reference, "date": self.date.strftime("%d/%m/%Y")}
+
+    @property
+    def is_draft(self):
+        return self.state == DecisionState.DRAFT
+
+
+class DecisionItem(models.Model):
+    """One line of a decision's annex: what the decision recognises for one dossier, as
+    printed (the product's and producer's names at the time of drafting)."""
+
+    decision = models.ForeignKey(Decision, models.CASCADE, related_name="items",
+                                 verbose_name=_("decision"))
+    dossier = models.ForeignKey(Dossier, models.PROTECT, related_name="decision_items",
+                                verbose_name=_("dossier"))
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    product_name = models.CharField(_("product"), max_length=255)
+    product_code = models.CharField(_("product code"), max_length=40, blank=True)
+    producer_name = models.CharField(_("producer"), max_length=255)
+    producer_address = models.CharField(_("address"), max_length=400, blank=True)
+    criteria_set = models.CharField(_("criteria set"), max_length=300, blank=True)
+    score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True,
+                                blank=True)
+    stars = models.PositiveSmallIntegerField(_("stars"))
+
+    class Meta:
+        verbose_name = _("decision line")
+        verbose_name_plural = _("decision lines")
+        ordering = ["decision", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "dossier"],
+                                    name="unique_decision_dossier"),
+            models.CheckConstraint(condition=Q(stars__gte=3) & Q(stars__lte=5),
+                                   name="decision_item_stars_3_to_5"),
+        ]
+
+    def __str__(self):
+        return f"{self.product_name} {self.stars}★"
+
+
 class Rating(models.Model):
-    """A recognised star rating of a product (valid 36 months from the decision)."""
+    """A recognised star rating of a product (valid 36 months from the decision), with its
+    certificate (Giấy chứng nhận) and the code of its public verification page."""
 
     product = models.ForeignKey(Product, models.PROTECT, related_name="ratings",
                                 verbose_name=_("product"))
     regime = models.ForeignKey("scoring.Regime", models.PROTECT, related_name="+",
                                verbose_name=_("regime"))
+    decision = models.ForeignKey(Decision, models.PROTECT, null=True, blank=True,
+                                 related_name="ratings", verbose_name=_("decision"))
     stars = models.PositiveSmallIntegerField(_("stars"))
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True,
                                 blank=True)
     decision_number = models.CharField(_("decision number"), max_length=60)
     decision_date = models.DateField(_("decision date"))
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"))
     state = models.CharField(_("state"), max_length=10, choices=RatingState.choices,
                              default=RatingState.VALID)
+    product_code = models.CharField(_("product code"), max_length=40, blank=True)
+    verification_code = models.CharField(_("verification code"), max_length=32, unique=True,
+                                         null=True, blank=True)
+    certificate = models.FileField(_("certificate (PDF)"), upload_to="certificates/",
+                                   blank=True, max_length=200)
+    replaced_by = models.ForeignKey("self", models.PROTECT, null=True, blank=True,
+                                    related_name="replaces", verbose_name=_("replaced by"))
     source_dossier = models.ForeignKey(Dossier, models.PROTECT, null=True, blank=True,
-                                       related_name="+", verbose_name=_("dossier"))
+                                       related_name="ratings", verbose_name=_("dossier"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, null=True)
 
     class Meta:
         verbose_name = _("rating")
         verbose_name_plural = _("ratings")
-        ordering = ["-decision_date"]
+        ordering = ["-decision_date", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(stars__gte=3) & Q(stars__lte=5),
                                    name="rating_stars_3_to_5"),
+            models.UniqueConstraint(fields=["product"],
+                                    condition=Q(state__in=["valid", "due"]),
+                                    name="one_active_rating_per_product"),
         ]
 
     def __str__(self):
         return f"{self.product} {self.stars}★ ({self.decision_number})"
+
+    @property
+    def is_active(self):
+        return self.state in ACTIVE_RATING_STATES

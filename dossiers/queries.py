@@ -13,7 +13,16 @@ from ocop.accounts.queries import is_admin, visible_units
 from ocop.text import fold
 
 from .deadlines import overdue_q
-from .models import DocumentFile, Dossier, DossierDocument, EvaluationRound, Producer, Product
+from .models import (
+    Decision,
+    DocumentFile,
+    Dossier,
+    DossierDocument,
+    EvaluationRound,
+    Producer,
+    Product,
+    Rating,
+)
 
 INTAKE_ROLES = (Role.LOCAL_OFFICER, Role.DEPARTMENT_STAFF)
 
@@ -72,6 +81,26 @@ def dossiers_visible_to(user):
     for reader in _readers:
         visible |= Q(pk__in=reader(user))
     return Dossier.objects.filter(visible)
+
+
+def decisions_visible_to(user):
+    """Decisions issued (or drafted) by a People's Committee of the user's areas, and
+    decisions recognising a product of their areas (a commune officer reads the province's
+    decision on their commune's products; drafts only with the issuer's area)."""
+    if is_admin(user):
+        return Decision.objects.all()
+    units = _units(user)
+    return Decision.objects.filter(
+        Q(issuer_unit__in=units)
+        | Q(pk__in=Decision.objects.filter(items__dossier__unit__in=units)
+            .exclude(state="draft").values("pk")))
+
+
+def ratings_visible_to(user):
+    """Ratings of the products of the user's areas."""
+    if is_admin(user):
+        return Rating.objects.all()
+    return Rating.objects.filter(product__producer__unit__in=_units(user))
 
 
 def documents_visible_to(user):

@@ -103,6 +103,13 @@ ACTION_ROLES = {
     "accept": {OFFICER: AREA, STAFF: AREA},
     "record_pre_assessment": {OFFICER: AREA, STAFF: AREA},
     "withdraw": {OFFICER: AREA, STAFF: AREA},
+    # between levels and after the council (docs/decisions.md); scope: for decisions the
+    # issuing People's Committee's unit, for a forwarded dossier the round it goes to or
+    # the dossier's unit
+    "receive_forwarded": {STAFF: AREA},
+    "record_central_result": {STAFF: AREA},
+    "draft_decision": {OFFICER: AREA, STAFF: AREA},
+    "issue_decision": {OFFICER: AREA, STAFF: AREA},
 }
 
 #: Actions of the state machine that only the council's services do, with the message every
@@ -137,6 +144,10 @@ ACTION_LABELS = {
     "start_evaluation": gettext_lazy("start the evaluation"),
     "record_result": gettext_lazy("record the evaluation result"),
     "withdraw": gettext_lazy("withdraw the dossier"),
+    "receive_forwarded": gettext_lazy("take a forwarded dossier into a round"),
+    "record_central_result": gettext_lazy("record the Ministry's result"),
+    "draft_decision": gettext_lazy("draft a recognition decision"),
+    "issue_decision": gettext_lazy("issue a recognition decision"),
 }
 
 

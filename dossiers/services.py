@@ -83,6 +83,7 @@ Choices made where the issue was silent (the tables themselves are in ``dossiers
 
 import json
 import re
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -794,10 +795,28 @@ def record_result(user, dossier, *, outcome, result, via_council=False):
             errors["result"] = [_("The result must be a set of values.")]
         if errors:
             _invalid(errors)
+        score, stars = _result_values(result)
+        dossier.result_score, dossier.result_stars = score, stars
         dossier = _transition(user, dossier, "record_result", DossierState.RESULT_RECORDED,
-                              details=result)
-        return _transition(user, dossier, "record_outcome", rules.OUTCOME_STATES[outcome],
-                           details={"outcome": outcome})
+                              details=result, fields=["result_score", "result_stars"])
+        dossier = _transition(user, dossier, "record_outcome", rules.OUTCOME_STATES[outcome],
+                              details={"outcome": outcome})
+        if outcome == "forward":
+            from .forwarding import forward
+
+            forward(user, dossier)
+        return dossier
+
+
+def _result_values(result):
+    """The score and (capped) stars of a council's result (``councils.services
+    .public_result``), or None each when absent."""
+    try:
+        score = Decimal(str(result["total"])) if result.get("total") is not None else None
+    except (InvalidOperation, ValueError):
+        score = None
+    stars = result.get("stars")
+    return score, stars if isinstance(stars, int) and 1 <= stars <= 5 else None
 
 
 def withdraw(user, dossier, *, reason):

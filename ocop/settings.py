@@ -173,7 +173,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "councils.sweep_minutes",
         "schedule": float(env("OCOP_SWEEP_SECONDS", "60")),
     },
+    "dossiers-sweep-decisions": {
+        "task": "dossiers.sweep_decision_documents",
+        "schedule": float(env("OCOP_SWEEP_SECONDS", "60")),
+    },
 }
+#: The address printed in the certificates' QR codes (the public verification page), e.g.
+#: "https://ocop.cantho.gov.vn"; empty: a path relative to the site.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+#: Workers woken for an issued decision's certificates (they share the work row by row).
+DECISION_RENDER_PARALLELISM = int(env("OCOP_DECISION_RENDER_PARALLELISM", "2"))
 
 # --- Auth --------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -4,6 +4,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ocop import api
+from dossiers import public_views
 from ocop.web import views as web
 
 api_v1 = [
@@ -31,6 +32,10 @@ urlpatterns = [
     path("criteria/", include("scoring.urls")),
     path("dossiers/", include("dossiers.urls")),
     path("councils/", include("councils.urls")),
+    # the public verification of a certificate (QR code), no login
+    path("xac-minh/<slug:code>.json", public_views.verification_json,
+         name="verification-json"),
+    path("xac-minh/<slug:code>/", public_views.verification, name="verification"),
 ]
 
 handler404 = "ocop.web.views.page_not_found"

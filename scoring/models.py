@@ -65,6 +65,10 @@ class Regime(models.Model):
     part_a_max = models.PositiveSmallIntegerField(_("part A maximum"), default=40)
     part_b_max = models.PositiveSmallIntegerField(_("part B maximum"), default=25)
     part_c_max = models.PositiveSmallIntegerField(_("part C maximum"), default=35)
+    legal_basis = models.TextField(
+        _("legal basis of its recognition decisions"), blank=True,
+        help_text=_("The “Căn cứ …;” line citing this regime on a recognition decision."),
+    )
     criteria_from = models.ForeignKey(
         "self", models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("criteria sets of"),
@@ -133,6 +137,17 @@ class ProcessLevel(models.Model):
         _("forward from (points)"), **POINTS, null=True, blank=True,
         help_text=_("A product scoring at least this is sent on to the next level; empty "
                     "when the level forwards every complete dossier or is the last one."),
+    )
+    forward_min_stars = models.PositiveSmallIntegerField(
+        _("forward from (stars after the minimum-star marks)"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("A product reaching the points above is sent on only when its capped "
+                    "star is at least this (a star the next level recognises); otherwise "
+                    "this level decides on its capped star."),
+    )
+    decision_symbol = models.CharField(
+        _("symbol of its decisions"), max_length=30, default="QĐ-UBND",
+        help_text=_("The part after the number on this level's decisions, e.g. “QĐ-UBND”."),
     )
 
     class Meta:

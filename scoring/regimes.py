@@ -42,17 +42,24 @@ TWO_LEVEL_PROCESS = [
     {"order": 1, "kind": PRE_ASSESSMENT, "admin_level": "commune", "recognises": [],
      "forward_from": None},
     # Province recognises 3★ and 4★; products ≥90 go to the Ministry.
+    # Forwarded only when the capped star is 5★ (docs/regimes-and-levels.md, Forwarding).
     {"order": 2, "kind": COUNCIL, "admin_level": "province", "recognises": [3, 4],
-     "forward_from": 90},
+     "forward_from": 90, "forward_min_stars": 5},
     # Ministry council; the Minister recognises 5★.
     {"order": 3, "kind": COUNCIL, "admin_level": "central", "recognises": [5],
-     "forward_from": None},
+     "forward_from": None, "decision_symbol": "QĐ-BNNMT"},
 ]
 
 REGIMES = [
     {
         "code": "1048/QĐ-TTg",
         "slug": "1048",
+        # The "Căn cứ …;" line of its recognition decisions (editable on each draft).
+        "legal_basis": (
+            "Căn cứ Quyết định số 1048/QĐ-TTg ngày 21 tháng 8 năm 2019 của Thủ tướng Chính "
+            "phủ ban hành Bộ tiêu chí đánh giá, phân hạng sản phẩm Chương trình mỗi xã một "
+            "sản phẩm, được sửa đổi, bổ sung bởi Quyết định số 781/QĐ-TTg ngày 08 tháng 6 năm"
+            " 2020 của Thủ tướng Chính phủ;"),
         "title": "Quyết định 1048/QĐ-TTg (2019), sửa đổi bởi Quyết định 781/QĐ-TTg (2020) — "
                  "Bộ tiêu chí đánh giá, phân hạng sản phẩm Chương trình mỗi xã một sản phẩm",
         # [?] Sources say "2019"; 21/08/2019 is the decision's date (from memory).
@@ -75,17 +82,22 @@ REGIMES = [
             # [?] Under 1048 the district selected products (≥50 = 3★ band) for the province
             # and did not recognise any star itself.
             {"order": 1, "kind": COUNCIL, "admin_level": "district", "recognises": [],
-             "forward_from": 50},
+             "forward_from": 50, "forward_min_stars": 3},
             {"order": 2, "kind": COUNCIL, "admin_level": "province", "recognises": [3, 4],
-             "forward_from": 90},
+             "forward_from": 90, "forward_min_stars": 5},
             {"order": 3, "kind": COUNCIL, "admin_level": "central", "recognises": [5],
-             "forward_from": None},
+             "forward_from": None, "decision_symbol": "QĐ-BNN"},
         ],
         "bands": STANDARD_BANDS,
     },
     {
         "code": "148/QĐ-TTg",
         "slug": "148",
+        # The "Căn cứ …;" line of its recognition decisions (editable on each draft).
+        "legal_basis": (
+            "Căn cứ Quyết định số 148/QĐ-TTg ngày 24 tháng 02 năm 2023 của Thủ tướng Chính "
+            "phủ ban hành Bộ tiêu chí và quy trình đánh giá, phân hạng sản phẩm Chương trình "
+            "mỗi xã một sản phẩm;"),
         "title": "Quyết định 148/QĐ-TTg ngày 24/02/2023 — Bộ tiêu chí và quy trình đánh giá, "
                  "phân hạng sản phẩm Chương trình mỗi xã một sản phẩm",
         "effective_from": datetime.date(2023, 2, 24),
@@ -105,19 +117,27 @@ REGIMES = [
         "notes": "",
         "levels": [
             # docs/regimes-and-levels.md: the district recognises 3★; ≥70 goes to the province.
+            # Forwarded only when the capped star is 4★ or more: a 75-point product capped
+            # to 3★ is recognised 3★ here (docs/regimes-and-levels.md, Forwarding).
             {"order": 1, "kind": COUNCIL, "admin_level": "district", "recognises": [3],
-             "forward_from": 70},
+             "forward_from": 70, "forward_min_stars": 4},
             # docs/regimes-and-levels.md: the province recognises 4★; ≥90 goes to the centre.
             {"order": 2, "kind": COUNCIL, "admin_level": "province", "recognises": [4],
-             "forward_from": 90},
+             "forward_from": 90, "forward_min_stars": 5},
             {"order": 3, "kind": COUNCIL, "admin_level": "central", "recognises": [5],
-             "forward_from": None},
+             "forward_from": None, "decision_symbol": "QĐ-BNNPTNT"},
         ],
         "bands": STANDARD_BANDS,
     },
     {
         "code": "148/QĐ-TTg sửa đổi bởi 1489/QĐ-TTg",
         "slug": "148-1489",
+        # The "Căn cứ …;" line of its recognition decisions (editable on each draft).
+        "legal_basis": (
+            "Căn cứ Quyết định số 148/QĐ-TTg ngày 24 tháng 02 năm 2023 của Thủ tướng Chính "
+            "phủ ban hành Bộ tiêu chí và quy trình đánh giá, phân hạng sản phẩm Chương trình "
+            "mỗi xã một sản phẩm, được sửa đổi, bổ sung bởi Quyết định số 1489/QĐ-TTg của Thủ"
+            " tướng Chính phủ;"),
         "title": "Quyết định 148/QĐ-TTg, sửa đổi, bổ sung bởi Quyết định 1489/QĐ-TTg "
                  "(từ 06/07/2025)",
         "effective_from": datetime.date(2025, 7, 6),
@@ -142,6 +162,11 @@ REGIMES = [
     {
         "code": "26/2026/QĐ-TTg",
         "slug": "26/2026",
+        # The "Căn cứ …;" line of its recognition decisions (editable on each draft).
+        "legal_basis": (
+            "Căn cứ Quyết định số 26/2026/QĐ-TTg ngày 22 tháng 5 năm 2026 của Thủ tướng Chính"
+            " phủ ban hành Bộ tiêu chí, quy trình đánh giá, phân hạng sản phẩm Chương trình "
+            "mỗi xã một sản phẩm;"),
         "title": "Quyết định 26/2026/QĐ-TTg ngày 22/05/2026 — Bộ tiêu chí, quy trình đánh giá, "
                  "phân hạng sản phẩm Chương trình mỗi xã một sản phẩm",
         "effective_from": datetime.date(2026, 5, 22),
@@ -169,7 +194,7 @@ REGIME_FIELDS = (
     "slug", "title", "effective_from", "effective_to", "validity_months",
     "notify_days_before_expiry", "filing_window_start_days_before",
     "filing_window_end_days_before", "grace_days_after_expiry", "processing_days",
-    "commune_deadline_working_days", "notes",
+    "commune_deadline_working_days", "notes", "legal_basis",
 )
 
 
@@ -184,9 +209,12 @@ def sync_regimes(Regime, ProcessLevel, StarBand, regimes=REGIMES):  # noqa: N803
     matched by regime code, (regime, order) and (regime, stars); levels and bands no longer
     in the data are deleted (PROTECT stops this if something refers to them).
     """
+    # An older migration passes historical models: fields added later are left out.
+    regime_fields = {f.name for f in Regime._meta.get_fields()}
+    level_fields = {f.name for f in ProcessLevel._meta.get_fields()}
     by_code = {}
     for data in regimes:
-        defaults = {field: data[field] for field in REGIME_FIELDS}
+        defaults = {field: data[field] for field in REGIME_FIELDS if field in regime_fields}
         defaults["part_a_max"], defaults["part_b_max"], defaults["part_c_max"] = (
             data["part_maxima"]
         )
@@ -195,12 +223,14 @@ def sync_regimes(Regime, ProcessLevel, StarBand, regimes=REGIMES):  # noqa: N803
         for level in data["levels"]:
             ProcessLevel.objects.update_or_create(
                 regime=regime, order=level["order"],
-                defaults={
+                defaults={key: value for key, value in {
                     "kind": level["kind"],
                     "admin_level": level["admin_level"],
                     "recognises": list(level["recognises"]),
                     "forward_from": _decimal(level["forward_from"]),
-                },
+                    "forward_min_stars": level.get("forward_min_stars"),
+                    "decision_symbol": level.get("decision_symbol", "QĐ-UBND"),
+                }.items() if key in level_fields},
             )
         ProcessLevel.objects.filter(regime=regime).exclude(
             order__in=[level["order"] for level in data["levels"]]

@@ -512,23 +512,29 @@ def level_outcome(
     mean_total: Decimal,
     recognises: Iterable[int],
     forward_from: Decimal | int | None,
+    forward_min_stars: int | None = None,
 ) -> Outcome:
     """Decide the outcome at one level (council) of a regime.
 
-    PRECEDENCE: (1) "forward" if ``forward_from`` is not None and ``mean_total`` ≥
-    ``forward_from`` — the score reaches the next level's threshold, so the next level
-    decides and this level recognises nothing; (2) else "recognise" with ``stars`` =
-    ``final_stars`` if ``final_stars`` is in ``recognises``; (3) else "not_recognised".
-    Forwarding is decided on the score alone (the legal texts say "products ≥70/≥90 go
-    up"), not on the capped star. ``mean_total`` is the rounded mean that decided the band.
+    PRECEDENCE: (1) "forward" if ``forward_from`` is not None, ``mean_total`` ≥
+    ``forward_from`` and the capped star ``final_stars`` ≥ ``forward_min_stars`` (when
+    given) — the next level decides and this level recognises nothing; (2) else
+    "recognise" with ``stars`` = ``final_stars`` if ``final_stars`` is in ``recognises``;
+    (3) else "not_recognised". ``mean_total`` is the rounded mean that decided the band.
 
-    Examples: 148 district: recognises {3}, forward_from 70. 148 province: recognises {4},
-    forward_from 90. 1489 / 26/2026 province: recognises {3, 4}, forward_from 90.
+    Forwarding needs the capped star too (docs/regimes-and-levels.md, "Forwarding"): a
+    75-point product capped to 3★ at a 148 district council is recognised 3★ there, not
+    sent to a province that recognises only 4★.
+
+    Examples: 148 district: recognises {3}, forward_from 70, forward_min_stars 4. 148
+    province: recognises {4}, 90, 5. 1489 / 26/2026 province: recognises {3, 4}, 90, 5.
     """
     final_stars = _star(final_stars, "final_stars")
     mean_total = _decimal(mean_total, "mean_total")
     recognised = {_star(s, "recognised stars") for s in recognises}
-    if forward_from is not None and mean_total >= _decimal(forward_from, "forward_from"):
+    if (forward_from is not None and mean_total >= _decimal(forward_from, "forward_from")
+            and (forward_min_stars is None
+                 or final_stars >= _star(forward_min_stars, "forward_min_stars"))):
         return Outcome(OutcomeKind.FORWARD)
     if final_stars in recognised:
         return Outcome(OutcomeKind.RECOGNISE, stars=final_stars)
@@ -561,6 +567,7 @@ def evaluate(
     divergence_threshold: Decimal | int,
     recognises: Iterable[int],
     forward_from: Decimal | int | None,
+    forward_min_stars: int | None = None,
     places: int = 2,
 ) -> Evaluation:
     """Score a product from the counted members' sheets (recused members left out by the caller).
@@ -583,5 +590,6 @@ def evaluate(
         band_stars=band_stars,
         cap=capped,
         divergence=divergence([t.total for t in totals], divergence_threshold),
-        outcome=level_outcome(capped.stars, mean.total, recognises, forward_from),
+        outcome=level_outcome(capped.stars, mean.total, recognises, forward_from,
+                              forward_min_stars),
     )

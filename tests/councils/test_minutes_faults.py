@@ -317,7 +317,7 @@ def test_regeneration_is_refused_while_a_worker_is_really_on_it(world, other_wor
 
 def test_without_the_lock_a_running_row_is_taken_over_after_stale_running(world, monkeypatch):
     """The embedded SQLite default has no advisory lock: a recent start counts as alive."""
-    monkeypatch.setattr(minutes, "_locks_supported", lambda: False)
+    monkeypatch.setattr(minutes.jobs, "locks_supported", lambda: False)
     doc = world.extra["doc"]
     calls = render_counter(monkeypatch)
     mark_running(doc, ago=minutes.STALE_RUNNING - timedelta(seconds=30))

@@ -141,8 +141,9 @@ def test_result_reports_the_criterion_that_capped_the_star(cantho, criteria, mak
     assert ("1.c", 4, Decimal(2), Decimal(1)) in reasons
     assert all(c.title for c in result.cap_lines)
     assert result.as_dict()["cap_reasons"][0]["code"] == result.cap_lines[0].code
-    # 148 district: 80 ≥ 70 is forwarded whatever the cap (forwarding is on the score)
-    assert result.outcome == "forward"
+    # 148 district: 80 ≥ 70 but capped to 3★, so the district recognises it 3★ instead of
+    # forwarding it to a province that recognises only 4★ (docs/regimes-and-levels.md)
+    assert (result.outcome, result.outcome_stars) == ("recognise", 3)
 
 
 def test_divergence_flagged_above_threshold_not_at_threshold(cantho, criteria, make_user):

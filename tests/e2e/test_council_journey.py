@@ -143,7 +143,8 @@ def hand_result(session, cs, totals_by_member):
     regime = session.round.regime
     band = max(b.stars for b in StarBand.objects.filter(regime=regime, min_score__lte=total))
     level = session.round.level
-    if level.forward_from is not None and total >= level.forward_from:
+    if (level.forward_from is not None and total >= level.forward_from
+            and band >= (level.forward_min_stars or 0)):  # no cap: the band is the star
         outcome, outcome_stars = "forward", None
     elif band in level.recognises:  # every member met the 4-star marks: no cap
         outcome, outcome_stars = "recognise", band

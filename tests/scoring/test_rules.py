@@ -494,30 +494,35 @@ FORWARD, RECOGNISE, NOT_RECOGNISED = OutcomeKind
 
 
 @pytest.mark.parametrize(
-    ("final_stars", "mean_total", "recognises", "forward_from", "expected"),
+    ("final_stars", "mean_total", "recognises", "forward_from", "min_stars", "expected"),
     [
-        # 148 district council: recognises 3★, forwards ≥ 70.
-        (3, "65.00", {3}, "70", Outcome(RECOGNISE, 3)),
-        (4, "75.00", {3}, "70", Outcome(FORWARD)),
-        (3, "72.00", {3}, "70", Outcome(FORWARD)),  # capped to 3★, forwarded on its score
-        (2, "45.00", {3}, "70", Outcome(NOT_RECOGNISED)),
-        # 26/2026 provincial council: recognises 3★ and 4★, forwards ≥ 90.
-        (4, "89.99", {3, 4}, "90", Outcome(RECOGNISE, 4)),
-        (3, "55.00", {3, 4}, "90", Outcome(RECOGNISE, 3)),
-        (5, "90.00", {3, 4}, "90", Outcome(FORWARD)),
-        (2, "92.00", {3, 4}, "90", Outcome(FORWARD)),
-        (2, "49.99", {3, 4}, "90", Outcome(NOT_RECOGNISED)),
-        (1, "20.00", {3, 4}, "90", Outcome(NOT_RECOGNISED)),
+        # 148 district council: recognises 3★, forwards ≥ 70 when the capped star is ≥ 4★.
+        (3, "65.00", {3}, "70", 4, Outcome(RECOGNISE, 3)),
+        (4, "75.00", {3}, "70", 4, Outcome(FORWARD)),
+        # capped to 3★: recognised by the district, not sent to a province that
+        # recognises only 4★ (docs/regimes-and-levels.md, Forwarding)
+        (3, "75.00", {3}, "70", 4, Outcome(RECOGNISE, 3)),
+        (3, "72.00", {3}, "70", None, Outcome(FORWARD)),  # no star condition: on the score
+        (2, "45.00", {3}, "70", 4, Outcome(NOT_RECOGNISED)),
+        # 26/2026 provincial council: recognises 3★ and 4★, forwards ≥ 90 at 5★.
+        (4, "89.99", {3, 4}, "90", 5, Outcome(RECOGNISE, 4)),
+        (3, "55.00", {3, 4}, "90", 5, Outcome(RECOGNISE, 3)),
+        (5, "90.00", {3, 4}, "90", 5, Outcome(FORWARD)),
+        (4, "92.00", {3, 4}, "90", 5, Outcome(RECOGNISE, 4)),  # capped: the province decides
+        (2, "92.00", {3, 4}, "90", 5, Outcome(NOT_RECOGNISED)),
+        (2, "49.99", {3, 4}, "90", 5, Outcome(NOT_RECOGNISED)),
+        (1, "20.00", {3, 4}, "90", 5, Outcome(NOT_RECOGNISED)),
         # Ministry: recognises 5★, nothing above it.
-        (5, "95.00", {5}, None, Outcome(RECOGNISE, 5)),
-        (4, "85.00", {5}, None, Outcome(NOT_RECOGNISED)),
+        (5, "95.00", {5}, None, None, Outcome(RECOGNISE, 5)),
+        (4, "85.00", {5}, None, None, Outcome(NOT_RECOGNISED)),
     ],
 )
-def test_level_outcome_forwarding_wins_over_recognition(
-    final_stars, mean_total, recognises, forward_from, expected
+def test_level_outcome_forwards_on_score_and_capped_star(
+    final_stars, mean_total, recognises, forward_from, min_stars, expected
 ):
     forward = None if forward_from is None else D(forward_from)
-    assert level_outcome(final_stars, D(mean_total), recognises, forward) == expected
+    assert level_outcome(final_stars, D(mean_total), recognises, forward,
+                         min_stars) == expected
 
 
 def test_level_outcome_kind_values_are_plain_strings():
@@ -565,12 +570,12 @@ def test_evaluate_low_band_ignores_marks_of_higher_levels():
     assert result.outcome == Outcome(OutcomeKind.NOT_RECOGNISED)
 
 
-def test_evaluate_capped_product_scoring_90_is_still_forwarded():
-    # All at 91 with 3.e at 0: band 5, capped to 3★ by 3.e; 91 ≥ 90 so the province
-    # forwards it (forwarding is decided on the score, see level_outcome).
-    result = evaluate(MARKED, [top(c3_e="o0")] * 3, **PROVINCE_2026)
+def test_evaluate_capped_product_scoring_90_is_recognised_by_the_province():
+    # All at 91 with 3.e at 0: band 5, capped to 3★ by 3.e; 91 ≥ 90 but the capped star is
+    # not 5★, so the province recognises 3★ instead of forwarding (see level_outcome).
+    result = evaluate(MARKED, [top(c3_e="o0")] * 3, **PROVINCE_2026, forward_min_stars=5)
     assert (result.mean.total, result.band_stars, result.stars) == (D("91.00"), 5, 3)
-    assert result.outcome == Outcome(OutcomeKind.FORWARD)
+    assert result.outcome == Outcome(OutcomeKind.RECOGNISE, 3)
 
 
 def test_evaluate_no_members_is_refused():

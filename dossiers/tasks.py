@@ -1,0 +1,35 @@
+"""Celery tasks of the dossiers app: thin, JSON arguments (ids), idempotent, safe to retry
+(docs/background-jobs.md). The status row (``Decision.job_status``) is the truth; a message
+only wakes a worker up."""
+
+from celery import shared_task
+
+from ocop.jobs import wake  # noqa: F401  (dossiers.issuing sends through it)
+
+SOFT_TIME_LIMIT = 600
+TIME_LIMIT = 660
+
+
+@shared_task(name="dossiers.render_decision_documents", bind=True, ignore_result=True,
+             soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT, max_retries=3)
+def render_decision_documents(self, decision_id):
+    """Render an issued decision's PDF, its certificates and the zip (``dossiers.issuing
+    .generate``). Several deliveries share the certificates row by row. A failed render
+    is recorded on the row and retried with a growing delay."""
+    from .issuing import RenderFailed, generate
+
+    try:
+        generate(int(decision_id))
+    except RenderFailed as failed:
+        if self.request.retries < self.max_retries:
+            self.retry(exc=failed, countdown=min(300, 10 * 2 ** self.request.retries),
+                       throw=False)
+
+
+@shared_task(name="dossiers.sweep_decision_documents", ignore_result=True)
+def sweep_decision_documents():
+    """Celery beat, every minute: wake a worker for decisions whose documents were left
+    queued or running by a lost message or a dead worker."""
+    from .issuing import sweep_stale
+
+    return sweep_stale()
