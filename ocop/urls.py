@@ -4,7 +4,6 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ocop import api
-from dossiers import public_views
 from ocop.web import views as web
 
 api_v1 = [
@@ -32,10 +31,10 @@ urlpatterns = [
     path("criteria/", include("scoring.urls")),
     path("dossiers/", include("dossiers.urls")),
     path("councils/", include("councils.urls")),
+    path("decisions/", include("dossiers.decision_urls")),
+    path("ratings/", include("dossiers.rating_urls")),
     # the public verification of a certificate (QR code), no login
-    path("xac-minh/<slug:code>.json", public_views.verification_json,
-         name="verification-json"),
-    path("xac-minh/<slug:code>/", public_views.verification, name="verification"),
+    path("xac-minh/", include("dossiers.public_urls")),
 ]
 
 handler404 = "ocop.web.views.page_not_found"
