@@ -59,6 +59,46 @@ def test_councils_and_their_sessions(seeded):
     check_councils()
     check_closed_session()
     check_open_session()
+    check_history_and_decisions()
+
+
+def check_history_and_decisions():
+    """The 148 district session and its decision are dated while 148 and the districts
+    were in force; the forwarded product reached the province with its district result;
+    the province's closed session waits for the department's decision."""
+    import datetime
+
+    from dossiers.decisions import pending_results
+    from dossiers.models import Decision, Dossier, JobStatus, Rating
+    from ocop.accounts.models import User
+
+    session = cm.EvaluationSession.objects.get(council__members__user__username="hd.ninhkieu.1")
+    district = session.council.unit
+    assert session.date < datetime.date(2025, 7, 1) <= district.valid_to + datetime.timedelta(
+        days=1)
+    assert session.round.regime.is_in_force(session.date)
+    decision = Decision.objects.get(issuer_unit=district)
+    assert decision.reference == "245/QĐ-UBND" and decision.date <= district.valid_to
+    assert decision.job_status == JobStatus.DONE and decision.file and decision.bundle
+    outcomes = {item.dossier_id: item.result for item in session.agenda.all()}
+    recognised = {pk for pk, r in outcomes.items() if r.outcome == "recognise"}
+    assert set(decision.items.values_list("dossier_id", flat=True)) == recognised
+    capped = [r for r in outcomes.values() if r.band_stars == 4 and r.stars == 3]
+    assert capped and all(r.outcome == "recognise" for r in capped)
+    ratings = Rating.objects.filter(decision=decision)
+    assert ratings.count() == len(recognised)
+    assert all(r.certificate and r.state == "valid" for r in ratings)
+    forwarded = [pk for pk, r in outcomes.items() if r.outcome == "forward"]
+    assert len(forwarded) == 1
+    arrived = Dossier.objects.get(forwarded_from_id=forwarded[0])
+    assert arrived.state == "submitted" and arrived.round.level.admin_level == "province"
+    assert arrived.files.count() == Dossier.objects.get(pk=forwarded[0]).files.count() > 0
+    staff = User.objects.get(username="sonn.cantho")
+    waiting = pending_results(staff)
+    province_closed = cm.EvaluationSession.objects.get(
+        council__members__user__username="hd.cantho.1", state="closed")
+    assert {d.pk for d in waiting} >= set(province_closed.agenda.values_list(
+        "dossier_id", flat=True))
 
 
 def check_councils():
@@ -67,7 +107,8 @@ def check_councils():
     assert (ninh_kieu.level, ninh_kieu.unit.code) == ("district", "916")
     assert (can_tho.level, can_tho.unit.code) == ("province", "92")
     assert ninh_kieu.sessions.get().round.regime.slug == "148"
-    assert can_tho.sessions.get().round.regime.slug == "26/2026"
+    assert {s.round.regime.slug for s in can_tho.sessions.all()} == {"26/2026"}
+    assert sorted(s.state for s in can_tho.sessions.all()) == ["closed", "open"]
 
 
 def check_closed_session():
@@ -101,8 +142,8 @@ def check_closed_session():
 
 def check_open_session():
     """The open session: 2 submitted sheets, 5 partly filled drafts."""
-    session = cm.EvaluationSession.objects.get(council__members__user__username="hd.cantho.1")
-    assert session.state == SessionState.OPEN
+    session = cm.EvaluationSession.objects.get(council__members__user__username="hd.cantho.1",
+                                               state=SessionState.OPEN)
     sheets = sm.Scoresheet.objects.filter(session=session)
     submitted = sheets.filter(state=SheetState.SUBMITTED)
     drafts = sheets.filter(state=SheetState.DRAFT)
