@@ -3,7 +3,6 @@
 form with ``forms.show_service_error``)."""
 
 from django import forms
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from .decisions import SIGNATURE_FORMS
@@ -52,20 +51,15 @@ class IssueForm(forms.Form):
 
 
 class CentralResultForm(forms.Form):
-    score = forms.DecimalField(label=_("Ministry's score"), min_value=0, max_value=100,
-                               max_digits=5, decimal_places=2)
+    # a text: "92,5" and "92.5" are both accepted (the service parses and checks it)
+    score = forms.CharField(label=_("Ministry's score"), max_length=10,
+                            help_text=_("From 0 to 100, e.g. 92,5."))
     stars = forms.TypedChoiceField(label=_("Stars"), coerce=int,
                                    choices=[(n, f"{n}★") for n in range(1, 6)])
     decision_number = forms.CharField(label=_("Ministry's decision number"), max_length=60,
                                       help_text=_("As printed, e.g. “1234/QĐ-BNNMT”."))
     decision_date = forms.DateField(label=_("Decision date"), input_formats=DATE_INPUT_FORMATS,
                                     widget=DateInput())
-
-    def clean_score(self):
-        score = self.cleaned_data["score"]
-        for validator in (MinValueValidator(0), MaxValueValidator(100)):
-            validator(score)
-        return score
 
 
 class ReceiveForm(forms.Form):

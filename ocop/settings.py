@@ -335,3 +335,18 @@ LOGGING = {
     # WeasyPrint logs every rendering step at INFO
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
+
+# --- Public verification ---------------------------------------------------------------------
+# The page of a certificate's QR code, /xac-minh/<code>/ and <code>.json, no login
+# (dossiers/public_views.py, docs/verification.md).
+#: Requests per client address (ocop.audit.context.client_ip; IPv6 per /64), page and JSON
+#: counted together, in django-ratelimit's notation ("60/m"); empty: no limit. Over it: 429.
+OCOP_VERIFICATION_RATE = env("OCOP_VERIFICATION_RATE", "60/m")
+#: Seconds a browser or proxy may keep an answer (Cache-Control: public, max-age).
+OCOP_VERIFICATION_MAX_AGE = int(env("OCOP_VERIFICATION_MAX_AGE", "300"))
+#: Seconds the server keeps the facts of one code in the cache. A revocation shows after at
+#: most this plus OCOP_VERIFICATION_MAX_AGE (6 minutes by default).
+OCOP_VERIFICATION_CACHE_SECONDS = int(env("OCOP_VERIFICATION_CACHE_SECONDS", "60"))
+# django-ratelimit counts in the default cache. While Redis is down (ocop/cache.py) it cannot
+# count: let requests through (as the API throttle does) instead of refusing everyone.
+RATELIMIT_FAIL_OPEN = True
