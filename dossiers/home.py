@@ -1,7 +1,10 @@
 """Figures for the home page panels of officers and department staff (one query each):
 ``home_panel``, registered in ``DossiersConfig.ready`` (see ``ocop.web.panels``)."""
 
+from datetime import timedelta
+
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from .deadlines import overdue_q
 from .models import DossierState
@@ -26,9 +29,36 @@ def open_rounds(user):
     )
 
 
+def recognition_counts(user, today=None):
+    """What waits after the councils (docs/decisions.md): results without a decision,
+    drafts, forwarded dossiers without a round, ratings and those expiring soon."""
+    from .decisions import pending_results
+    from .forwarding import awaiting_round
+    from .models import ACTIVE_RATING_STATES, DecisionState
+    from .queries import decisions_visible_to, ratings_visible_to
+
+    today = today or timezone.localdate()
+    ratings = ratings_visible_to(user).aggregate(
+        active=Count("pk", filter=Q(state__in=ACTIVE_RATING_STATES)),
+        expiring=Count("pk", filter=Q(state__in=ACTIVE_RATING_STATES,
+                                      valid_until__lte=today + timedelta(
+                                          days=EXPIRING_DAYS))))
+    return {
+        "pending": pending_results(user).count(),
+        "drafts": decisions_visible_to(user).filter(state=DecisionState.DRAFT).count(),
+        "forwarded": awaiting_round(dossiers_visible_to(user)).count(),
+        "expiring_days": EXPIRING_DAYS, **ratings,
+    }
+
+
+#: "Expiring soon" on the home page: the 26/2026 re-evaluation window opens 180 days before.
+EXPIRING_DAYS = 180
+
+
 def home_panel(user, context):
     """The dossier counts and open rounds of the department and officer panels, for a user
     with either role (``web/home.html`` shows them in those panels)."""
     if not (context.get("department_units") or context.get("officer_units")):
         return None
-    return {"counts": dossier_counts(user), "rounds": open_rounds(user)}
+    return {"counts": dossier_counts(user), "rounds": open_rounds(user),
+            "recognition": recognition_counts(user)}
