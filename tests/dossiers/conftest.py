@@ -15,3 +15,16 @@ def setting(cantho, criteria, make_user):
     dossier = new_dossier(officer, round_, cantho["ninhkieu"])
     return {"officer": officer, "dossier": dossier, "round": round_,
             "label": dossier.documents.get(item__code="label")}
+
+
+@pytest.fixture
+def recognition_world(cantho, criteria, make_user):
+    """Department staff of current Cần Thơ, a commune of it and a 26/2026 provincial
+    round (for recognised results: ``tests/dossiers/recognition.py``)."""
+    from ocop.regions.models import AdministrativeUnit, Level
+    from tests.dossiers.recognition import province_round
+
+    staff = make_user("sonn", Role.DEPARTMENT_STAFF, cantho["province"])
+    commune = AdministrativeUnit.objects.current().filter(
+        province=cantho["province"], level=Level.COMMUNE).order_by("code").first()
+    return {"staff": staff, "round": province_round(cantho), "commune": commune, **cantho}

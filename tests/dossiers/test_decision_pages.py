@@ -58,7 +58,7 @@ def test_pending_lists_own_results_grouped_and_drafts_a_decision(client, world):
     assert set(draft.items.values_list("dossier_id", flat=True)) == {world["a"].pk,
                                                                    world["b"].pk}
     detail = client.get(response["Location"]).content.decode()
-    assert "Bánh pía A" in detail and 'action="/decisions/%d/issue/"' % draft.pk in detail
+    assert "Bánh pía A" in detail and f'action="/decisions/{draft.pk}/issue/"' in detail
 
 
 def test_pending_refuses_a_foreign_or_mixed_selection_with_a_message(client, world):
@@ -149,7 +149,7 @@ def test_colleague_reads_issued_decisions_of_their_commune_but_cannot_act(client
     assert client.get(reverse("decisions:detail", args=[done.pk])).status_code == 200
     assert client.get(reverse("decisions:detail", args=[draft.pk])).status_code == 404
     page = client.get(reverse("decisions:detail", args=[done.pk])).content.decode()
-    assert "decisions/%d/correct/" % done.pk not in page
+    assert f"decisions/{done.pk}/correct/" not in page
     response = client.post(reverse("decisions:correct", args=[done.pk]))
     assert not Decision.objects.filter(replaces=done).exists()
     assert response.status_code == 302
