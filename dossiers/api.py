@@ -63,7 +63,7 @@ from ocop.text import fold
 from scoring.models import CriteriaSet
 from scoring.queries import resolve_regime
 
-from . import rules, services, uploads
+from . import api_recognition, rules, services, uploads
 from .deadlines import annotate_overdue, is_overdue
 from .forms import SAMPLES_COUNT_VALIDATORS
 from .models import (
@@ -746,5 +746,6 @@ router.register("producers", ProducerViewSet, basename="producer")
 router.register("products", ProductViewSet, basename="product")
 router.register("rounds", RoundViewSet, basename="round")
 router.register("dossiers", DossierViewSet, basename="dossier")
+api_recognition.register(router)  # decisions/, ratings/ (read-only)
 #: Included by ``ocop/urls.py`` under ``api/v1/`` (``include("dossiers.api")``).
 urlpatterns = router.urls

@@ -246,7 +246,8 @@ def id_in_range(value):
     if isinstance(value, int):
         return 0 <= value <= MAX_ID
     text = str(value).strip()
-    return text.isdigit() and int(text) <= MAX_ID
+    # the length first: int() refuses more than 4,300 digits with a ValueError
+    return text.isdigit() and len(text) <= len(str(MAX_ID)) and int(text) <= MAX_ID
 
 
 class ModelChoiceField(forms.ModelChoiceField):

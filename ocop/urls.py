@@ -10,7 +10,8 @@ api_v1 = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),
     path("me/", api.MeView.as_view(), name="api-me"),
     path("", include("scoring.api")),  # regimes/, criteria-sets/ (scoring.api.router)
-    path("", include("dossiers.api")),  # producers/, products/, rounds/, dossiers/
+    # producers/, products/, rounds/, dossiers/, decisions/, ratings/
+    path("", include("dossiers.api")),
     path("", include("councils.api")),  # councils/, sessions/, sessions/{id}/results/
     path("", include("councils.api_sheets")),  # scoresheets/
     re_path(r"^", api.NotFoundView.as_view()),  # any other address: the API's JSON 404
