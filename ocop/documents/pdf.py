@@ -16,6 +16,7 @@ and belong in a background task.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -48,8 +49,11 @@ def _is_allowed_file(path: Path) -> bool:
     return any(path.is_relative_to(root) for root in allowed_roots())
 
 
+@functools.cache
 def _make_url_fetcher():
-    """Return a WeasyPrint URL fetcher restricted to ``data:`` and allowed files."""
+    """Return a WeasyPrint URL fetcher restricted to ``data:`` and allowed files, built once
+    per process: building one loads the system's certificate bundle for its HTTPS handler
+    (~40 ms, more than a third of a one-page render), although https is refused anyway."""
     from weasyprint.urls import URLFetcher
 
     class LocalURLFetcher(URLFetcher):
