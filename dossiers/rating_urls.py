@@ -6,4 +6,6 @@ app_name = "ratings"
 
 urlpatterns = [
     path("", views.rating_list, name="list"),
+    path("<int:pk>/", views.rating_detail, name="detail"),
+    path("<int:pk>/certificate/", views.certificate, name="certificate"),
 ]

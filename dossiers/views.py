@@ -190,6 +190,8 @@ def _registration_rows(dossier):
 def render_detail(request, dossier, *, status=200, failed_document=None, upload_form=None,
                   review_form=None, samples_form=None):
     """The dossier page; a refused form is shown bound, every other form fresh."""
+    from .ratings import recognition_for
+
     user = request.user
     actions = services.available_actions(user, dossier)
     documents, evidence_files = _checklist(dossier)
@@ -225,6 +227,7 @@ def render_detail(request, dossier, *, status=200, failed_document=None, upload_
         "overdue": bool(dossier.due_date and dossier.is_open
                         and dossier.state != DossierState.DRAFT
                         and dossier.due_date < timezone.localdate()),
+        "recognition": recognition_for(user, dossier),
     }
     return render(request, "dossiers/dossier_detail.html", context, status=status)
 
