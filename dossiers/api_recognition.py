@@ -24,7 +24,6 @@ yours"); a bad filter answers 400 with the project's error body
 ``{"error": {"code", "message", "fields"}}`` naming the parameter.
 """
 
-import datetime
 
 from django.conf import settings
 from django.db import connection
@@ -48,11 +47,9 @@ from rest_framework.decorators import action
 from ocop.api import ScopedObjectMixin, UnitSerializer
 from ocop.documents.pdf import content_disposition
 from ocop.input import MAX_ID, id_in_range
-from ocop.regions.models import AdministrativeUnit
 from ocop.text import fold
 
 from .models import (
-    ACTIVE_RATING_STATES,
     Decision,
     DecisionItem,
     DecisionOrigin,
@@ -62,9 +59,8 @@ from .models import (
     RatingState,
 )
 from .queries import SEARCH_MAX_LENGTH, decisions_visible_to, ratings_visible_to
+from .ratings import EXPIRING_MAX_DAYS, filter_ratings
 
-#: ``?expiring_within=`` at most ten years (a rating is valid 36 months).
-EXPIRING_MAX_DAYS = 3650
 #: ``?stars=``: the stars a decision can recognise.
 STARS = (3, 4, 5)
 
@@ -469,34 +465,20 @@ class RatingViewSet(ScopedObjectMixin, viewsets.ReadOnlyModelViewSet):
         if self.action != "list":
             return queryset
         params = self.request.query_params
+        # the shape of each parameter is checked here (400 naming it); what they mean is
+        # ``dossiers.ratings.filter_ratings``, the register page's own filter
         stars = _choice_param(params, "stars", [str(s) for s in STARS])
-        if stars:
-            queryset = queryset.filter(stars=int(stars))
-        state = _choice_param(params, "state", RatingState.values)
-        if state:
-            queryset = queryset.filter(state=state)
-        criteria_set = _id_param(params, "criteria_set")
-        if criteria_set is not None:
-            queryset = queryset.filter(
-                Q(source_dossier__criteria_set_id=criteria_set)
-                | Q(source_dossier__isnull=True, product__criteria_set_id=criteria_set))
-        unit_id = _id_param(params, "unit")
-        if unit_id is not None:
-            unit = AdministrativeUnit.objects.filter(pk=unit_id).first()
-            if unit is None:
-                return queryset.none()
-            queryset = queryset.filter(
-                product__producer__unit__in=AdministrativeUnit.objects.within([unit]))
-        days = _bounded_param(params, "expiring_within", 0, EXPIRING_MAX_DAYS,
-                              _("Enter a number of days from 0 to %(max)s.") % {
-                                  "max": EXPIRING_MAX_DAYS})
-        if days is not None:
-            until = timezone.localdate() + datetime.timedelta(days=days)
-            queryset = queryset.filter(state__in=ACTIVE_RATING_STATES, valid_until__lte=until)
-        q = _search_param(params)
-        if q:
-            queryset = _search(queryset, q, "product__name", "product__producer__name")
-        return queryset
+        filters = {
+            "stars": int(stars) if stars else None,
+            "state": _choice_param(params, "state", RatingState.values),
+            "criteria_set": _id_param(params, "criteria_set"),
+            "area": _id_param(params, "unit"),
+            "expiring_within": _bounded_param(
+                params, "expiring_within", 0, EXPIRING_MAX_DAYS,
+                _("Enter a number of days from 0 to %(max)s.") % {"max": EXPIRING_MAX_DAYS}),
+            "q": _search_param(params),
+        }
+        return filter_ratings(queryset, filters)
 
     @extend_schema(responses={**PDF_RESPONSE, **FILE_MISSING})
     @action(detail=True, methods=["get"])

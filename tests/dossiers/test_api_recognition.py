@@ -471,9 +471,10 @@ def test_rating_filter_expiring_within_days(world, recognition):
 def test_rating_search_ignores_accents_and_case_on_product_and_producer(world, recognition):
     owner = client_for(world["owner"])
     mine, theirs = recognition["mine"], recognition["theirs"]
-    producer = theirs.product.producer
-    producer.name = "Hợp tác xã Đồng Tâm"
-    producer.save(update_fields=["name"])
+    from dossiers import services
+
+    services.update_producer(world["owner"], theirs.product.producer,
+                             data={"name": "Hợp tác xã Đồng Tâm"})
 
     assert ids(owner.get("/api/v1/ratings/?q=buoi nam roi")) == [mine.pk]
     assert ids(owner.get("/api/v1/ratings/?q=BƯỞI")) == [mine.pk]
