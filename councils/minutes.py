@@ -95,6 +95,22 @@ def proposal(record, session):
     return "Không đạt, không đề nghị công nhận"
 
 
+#: The OCOP standing office that receives the minutes with the council's proposals, by
+#: council level (the body that drafts the recognition decision).
+STANDING_OFFICE = {
+    "province": "Sở Nông nghiệp và Môi trường",
+    "district": "Cơ quan thường trực Chương trình OCOP cấp huyện",
+    "central": "Văn phòng Điều phối nông thôn mới Trung ương",
+}
+
+
+def recipients(council):
+    """"Nơi nhận:" of the minutes: the members, the standing office, the archive (the
+    clerk's office and the council's own file)."""
+    office = STANDING_OFFICE.get(council.level, STANDING_OFFICE["province"])
+    return ["Thành viên Hội đồng", office, "Lưu: VT, HĐ"]
+
+
 def _person(member):
     return {"name": member_name(member), "role": role_label(member),
             "organisation": member.organisation}
@@ -165,7 +181,9 @@ def minutes_context(session):
     return {
         "doc_title": TITLE.capitalize(),
         "title": TITLE,
+        # The managing body (regular weight) above the council's own name (bold).
         "issuer_parent": f"ỦY BAN NHÂN DÂN {unit.name.upper()}",
+        "issuer_parent_regular": True,
         "issuer": "HỘI ĐỒNG ĐÁNH GIÁ, PHÂN HẠNG SẢN PHẨM OCOP",
         "number_line": document_number(None, "BB-HĐ"),
         "date_line": date_line(locality(unit), session.date),
@@ -181,7 +199,12 @@ def minutes_context(session):
         "recusals": recusals,
         "items": items,
         "chair_name": member_name(chair) if chair else "",
+        # No secretary on the council: no empty "THƯ KÝ" block, the chair signs alone.
+        "has_secretary": secretary is not None,
+        "signature_title": "CHỦ TỊCH HỘI ĐỒNG",
+        "signer_name": member_name(chair) if chair else "",
         "secretary_name": member_name(secretary) if secretary else "",
+        "recipients": recipients(council),
     }
 
 

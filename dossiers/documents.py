@@ -3,10 +3,12 @@ the district acceptance, on the Decree-30 layout."""
 
 from django.utils import timezone
 
-from ocop.documents.formatting import date_line
+from ocop.documents.formatting import date_line, document_number
 from ocop.documents.pdf import render_pdf
 
 PRE_ASSESSMENT_TEMPLATE = "dossiers/pre_assessment_report.html"
+#: Symbol of a People's Committee's report (Decree 30, Appendix III: "BC" for báo cáo).
+REPORT_SYMBOL = "BC-UBND"
 
 
 def _place(unit):
@@ -16,6 +18,27 @@ def _place(unit):
         if unit.name.startswith(prefix):
             return unit.name[len(prefix):]
     return unit.name
+
+
+def report_number_line(number, symbol=REPORT_SYMBOL):
+    """"12" → "Số: 12/BC-UBND", "5" → "Số: 05/BC-UBND", "12/BC-UBND" as typed; empty → a
+    blank before the symbol for a number written by hand."""
+    number = (number or "").strip()
+    if "/" in number:
+        return f"Số: {number}"
+    if number.isdigit() and int(number) >= 1:
+        return document_number(int(number), symbol)
+    return document_number(number or None, symbol)
+
+
+def signature_lines(title):
+    """(signature_authority, signature_title) of the People's Committee's report: the chair
+    signs "TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH"; a vice-chair signs for the chair, "TM. ỦY BAN
+    NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH" (Decree 30, Appendix I)."""
+    title = " ".join((title or "").split()).upper() or "CHỦ TỊCH"
+    if title.startswith("PHÓ CHỦ TỊCH"):
+        return "TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH", title
+    return "TM. ỦY BAN NHÂN DÂN", title
 
 
 def pre_assessment_context(dossier):
@@ -31,19 +54,20 @@ def pre_assessment_context(dossier):
         ("Tính đặc trưng, bản sắc địa phương", report.local_identity,
          report.get_local_identity_verdict_display()),
     ] if report.raw_materials_verdict else []
+    signature_authority, signature_title = signature_lines(report.signer_title)
     return {
         "dossier": dossier,
         "report": report,
         "items": items,
         "issuer_parent": "ỦY BAN NHÂN DÂN",
         "issuer": issuer.name.upper(),
-        "number_line": "Số:        /BC-UBND",
+        "number_line": report_number_line(report.report_number),
         "date_line": date_line(_place(issuer), timezone.localtime(report.assessed_at).date()),
         "recipients": ["Sở Nông nghiệp và Môi trường", "Chủ thể " + dossier.product.producer.name,
                        "Lưu: VT"],
-        "signature_authority": "TM. ỦY BAN NHÂN DÂN",
-        "signature_title": "CHỦ TỊCH",
-        "signer_name": "",
+        "signature_authority": signature_authority,
+        "signature_title": signature_title,
+        "signer_name": report.signer_name.strip(),
         "draft": False,
     }
 

@@ -382,15 +382,33 @@ class PreAssessmentForm(forms.Form):
     conclusion = forms.CharField(label=_("conclusion"), max_length=4000,
                                  widget=forms.Textarea(attrs={"rows": 3}))
 
+    # The printed report (Decree 30): its number and who signs it, all optional.
+    report_number = forms.CharField(
+        label=_("report number"), required=False, max_length=30,
+        help_text=_("The number in the register of outgoing documents, e.g. “12”; leave "
+                    "empty to write it by hand on the printed report."))
+    signer_name = forms.CharField(label=_("signed by"), required=False, max_length=150)
+    signer_title = forms.CharField(
+        label=_("signer's title"), required=False, max_length=80,
+        help_text=_("E.g. “CHỦ TỊCH” or “PHÓ CHỦ TỊCH”; empty means the chair."))
+
+    #: The fields of the printed report (shown apart on the page).
+    REPORT_FIELDS = ("report_number", "signer_name", "signer_title")
+
     def __init__(self, *args, items=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.has_items = items
         if items:
+            report = [(name, self.fields.pop(name)) for name in self.REPORT_FIELDS]
             conclusion = self.fields.pop("conclusion")
             for name, _label in PRE_ASSESSMENT_ITEMS:
                 self.fields[name] = _text()
                 self.fields[f"{name}_verdict"] = _verdict()
             self.fields["conclusion"] = conclusion
+            self.fields.update(report)
+
+    def report_fields(self):
+        return [self[name] for name in self.REPORT_FIELDS]
 
     def item_rows(self):
         if not self.has_items:

@@ -387,6 +387,16 @@ class PreAssessment(models.Model):
     local_identity_verdict = models.CharField(max_length=10,
                                               choices=AssessmentVerdict.choices, blank=True)
     conclusion = models.TextField(_("conclusion"), blank=True)
+    # The printed report (Decree 30): its number in the People's Committee's register
+    # ("12" prints "Số: 12/BC-UBND"; empty leaves a blank to number by hand) and who signs.
+    report_number = models.CharField(
+        _("report number"), max_length=30, blank=True,
+        help_text=_("The number in the register of outgoing documents, e.g. “12”; leave "
+                    "empty to write it by hand on the printed report."))
+    signer_name = models.CharField(_("signed by"), max_length=150, blank=True)
+    signer_title = models.CharField(
+        _("signer's title"), max_length=80, blank=True,
+        help_text=_("E.g. “CHỦ TỊCH” or “PHÓ CHỦ TỊCH”; empty means the chair."))
     assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT,
                                     related_name="+", verbose_name=_("assessed by"))
     assessed_at = models.DateTimeField(_("assessed at"), auto_now_add=True)

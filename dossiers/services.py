@@ -737,11 +737,14 @@ def accept(user, dossier):
 
 
 PRE_ASSESSMENT_ITEMS = ("raw_materials", "labour", "idea_origin", "local_identity")
+#: Optional fields of the printed report (Decree 30): its number, who signs it.
+PRE_ASSESSMENT_REPORT_FIELDS = ("report_number", "signer_name", "signer_title")
 
 
 def record_pre_assessment(user, dossier, *, data):
     """accepted → pre_assessed: the commune's Mẫu 03 (four items with a verdict each and a
-    conclusion) or, under 148, the district's acceptance conclusion."""
+    conclusion) or, under 148, the district's acceptance conclusion; optionally the
+    printed report's number and its signer (name, title)."""
     with transaction.atomic():
         dossier = _lock(dossier)
         _raise(rules.check(user, "record_pre_assessment", dossier))
@@ -751,11 +754,26 @@ def record_pre_assessment(user, dossier, *, data):
         if commune:
             allowed |= set(PRE_ASSESSMENT_ITEMS) | {f"{i}_verdict" for i in
                                                      PRE_ASSESSMENT_ITEMS}
+        optional = set(PRE_ASSESSMENT_REPORT_FIELDS)
         errors = {key: [_("Not part of this pre-assessment.")]
-                  for key in sorted(set(data) - allowed)}
-        values = {key: (data.get(key) or "").strip() for key in sorted(allowed)}
+                  for key in sorted(set(data) - allowed - optional)}
+        values = {}
+        for key in sorted(allowed | optional):
+            value = data.get(key)
+            if key in optional and isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)  # a report number sent as a number
+            if value is not None and not isinstance(value, str):
+                errors[key] = [_("Enter a text.")]
+                value = ""
+            values[key] = (value or "").strip()
         for key, value in values.items():
-            if key.endswith("_verdict"):
+            if key in errors:
+                continue
+            if key in optional:
+                limit = PreAssessment._meta.get_field(key).max_length
+                if len(value) > limit:
+                    errors[key] = [_("At most %(n)s characters.") % {"n": limit}]
+            elif key.endswith("_verdict"):
                 if value not in AssessmentVerdict.values:
                     errors[key] = [_("Choose whether the requirement is met.")]
             elif not value:
