@@ -57,13 +57,14 @@ from rest_framework.routers import DefaultRouter
 
 from ocop.accounts.queries import visible_units
 from ocop.api import ScopedObjectMixin, StrictFieldsMixin, StrictSerializer, UnitSerializer
-from ocop.input import MAX_ID, FormParser, MultiPartParser, id_in_range
+from ocop.input import FormParser, MultiPartParser, id_in_range
 from ocop.regions.models import AdministrativeUnit
 from ocop.text import fold
 from scoring.models import CriteriaSet
 from scoring.queries import resolve_regime
 
 from . import api_recognition, rules, services, uploads
+from .api_params import bad_filter, flag_param, id_param, search_param
 from .deadlines import annotate_overdue, is_overdue
 from .forms import SAMPLES_COUNT_VALIDATORS
 from .models import (
@@ -81,7 +82,6 @@ from .models import (
 )
 from .queries import (
     INTAKE_ROLES,
-    SEARCH_MAX_LENGTH,
     dossiers_visible_to,
     filter_dossiers,
     producers_visible_to,
@@ -182,43 +182,6 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
         return self.scope(self.context["request"].user)
 
 
-def _bad_filter(name, message):
-    return exceptions.ValidationError({name: [message]})
-
-
-def _int_param(params, name):
-    """An id filter: a whole number a table can hold (a larger one would overflow the
-    database driver), else 400 naming the parameter."""
-    value = params.get(name, "").strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        raise _bad_filter(name, _("Enter a whole number."))
-    if not id_in_range(value):
-        raise _bad_filter(name, _("There is no such id (at most %(max)s).") % {"max": MAX_ID})
-    return int(value)
-
-
-def _search_param(params):
-    """``?q=``: at most :data:`~dossiers.queries.SEARCH_MAX_LENGTH` characters."""
-    value = params.get("q", "").strip()
-    if len(value) > SEARCH_MAX_LENGTH:
-        raise _bad_filter("q", _("The search is too long (%(length)s characters); use at most "
-                                 "%(max)s.") % {"length": len(value), "max": SEARCH_MAX_LENGTH})
-    return value
-
-
-def _flag_param(params, name):
-    value = params.get(name, "").strip().lower()
-    if not value:
-        return None
-    if value in ("1", "true", "yes"):
-        return True
-    if value in ("0", "false", "no"):
-        return False
-    raise _bad_filter(name, _("Use 1 or 0."))
-
-
 # --- producers -------------------------------------------------------------------------------
 
 
@@ -277,7 +240,7 @@ class ProducerViewSet(ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     def filter_queryset(self, queryset):
         if self.action == "list":
-            q = _search_param(self.request.query_params)
+            q = search_param(self.request.query_params)
             if q:
                 queryset = _producer_search(queryset, q)
         return queryset
@@ -326,7 +289,7 @@ class ProductViewSet(ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     def filter_queryset(self, queryset):
         if self.action == "list":
-            producer = _int_param(self.request.query_params, "producer")
+            producer = id_param(self.request.query_params, "producer")
             if producer is not None:
                 queryset = queryset.filter(producer_id=producer)
         return queryset
@@ -378,14 +341,14 @@ class RoundViewSet(ScopedObjectMixin, viewsets.ReadOnlyModelViewSet):
         if self.action != "list":
             return queryset
         params = self.request.query_params
-        is_open = _flag_param(params, "open")
+        is_open = flag_param(params, "open")
         if is_open is not None:
             queryset = queryset.filter(is_open=is_open)
         value = params.get("regime", "").strip()
         if value:
             regime = resolve_regime(value)
             if regime is None:
-                raise _bad_filter("regime", _("Unknown regime “%(value)s”.") % {
+                raise bad_filter("regime", _("Unknown regime “%(value)s”.") % {
                     "value": value})
             queryset = queryset.filter(regime=regime)
         return queryset
@@ -642,14 +605,14 @@ class DossierViewSet(ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveMo
         if self.action != "list":
             return queryset
         params = self.request.query_params
-        filters = {"q": _search_param(params), "overdue": _flag_param(params, "overdue")}
+        filters = {"q": search_param(params), "overdue": flag_param(params, "overdue")}
         for name in ("round", "criteria_set"):
-            filters[name] = _int_param(params, name)
+            filters[name] = id_param(params, name)
         for name, choices in (("state", DossierState), ("registration_type",
                                                          RegistrationType)):
             value = params.get(name, "").strip()
             if value and value not in choices.values:
-                raise _bad_filter(name, _("Unknown value “%(value)s”. Use one of: "
+                raise bad_filter(name, _("Unknown value “%(value)s”. Use one of: "
                                           "%(known)s.") % {"value": value,
                                                            "known": ", ".join(choices.values)})
             filters[name] = value

@@ -46,9 +46,9 @@ from rest_framework.decorators import action
 
 from ocop.api import ScopedObjectMixin, UnitSerializer
 from ocop.documents.pdf import content_disposition
-from ocop.input import MAX_ID, id_in_range
 from ocop.text import fold
 
+from .api_params import bounded_param, choice_param, id_param, search_param
 from .models import (
     Decision,
     DecisionItem,
@@ -58,7 +58,7 @@ from .models import (
     Rating,
     RatingState,
 )
-from .queries import SEARCH_MAX_LENGTH, decisions_visible_to, ratings_visible_to
+from .queries import decisions_visible_to, ratings_visible_to
 from .ratings import EXPIRING_MAX_DAYS, filter_ratings
 
 #: ``?stars=``: the stars a decision can recognise.
@@ -92,55 +92,6 @@ class FileNotReady(exceptions.NotFound):
     def __init__(self, message, code="not_ready"):
         super().__init__(detail=message, code=code)
         self.default_code = code  # ocop.api.exception_handler reads ``default_code``
-
-
-def _bad_filter(name, message):
-    return exceptions.ValidationError({name: [message]})
-
-
-def _number_param(params, name):
-    """A whole number (no sign), or ``None`` when the parameter is absent or empty."""
-    value = params.get(name, "").strip()
-    if not value:
-        return None
-    if not (value.isascii() and value.isdigit()):  # "²" is a digit int() refuses
-        raise _bad_filter(name, _("Enter a whole number."))
-    return value
-
-
-def _id_param(params, name):
-    value = _number_param(params, name)
-    if value is None:
-        return None
-    # the length first: ``int()`` refuses more than 4,300 digits with a ValueError
-    if len(value) > len(str(MAX_ID)) or not id_in_range(value):
-        raise _bad_filter(name, _("There is no such id (at most %(max)s).") % {"max": MAX_ID})
-    return int(value)
-
-
-def _bounded_param(params, name, low, high, message):
-    value = _number_param(params, name)
-    if value is None:
-        return None
-    if len(value) > 12 or not low <= int(value) <= high:
-        raise _bad_filter(name, message)
-    return int(value)
-
-
-def _choice_param(params, name, values):
-    value = params.get(name, "").strip()
-    if value and value not in values:
-        raise _bad_filter(name, _("Unknown value “%(value)s”. Use one of: %(known)s.") % {
-            "value": value, "known": ", ".join(values)})
-    return value
-
-
-def _search_param(params):
-    value = params.get("q", "").strip()
-    if len(value) > SEARCH_MAX_LENGTH:
-        raise _bad_filter("q", _("The search is too long (%(length)s characters); use at most "
-                                 "%(max)s.") % {"length": len(value), "max": SEARCH_MAX_LENGTH})
-    return value
 
 
 def _search(queryset, q, *names):
@@ -331,15 +282,15 @@ class DecisionViewSet(ScopedObjectMixin, viewsets.ReadOnlyModelViewSet):
         if self.action != "list":
             return queryset
         params = self.request.query_params
-        state = _choice_param(params, "state", DecisionState.values)
+        state = choice_param(params, "state", DecisionState.values)
         if state:
             queryset = queryset.filter(state=state)
-        year = _bounded_param(params, "year", 1, 9999,
+        year = bounded_param(params, "year", 1, 9999,
                               _("Enter a year of four digits, e.g. %(year)s.") % {
                                   "year": timezone.localdate().year})
         if year is not None:
             queryset = queryset.filter(year=year)
-        q = _search_param(params)
+        q = search_param(params)
         if q:
             queryset = _search(queryset, q, "reference")
         return queryset
@@ -467,16 +418,16 @@ class RatingViewSet(ScopedObjectMixin, viewsets.ReadOnlyModelViewSet):
         params = self.request.query_params
         # the shape of each parameter is checked here (400 naming it); what they mean is
         # ``dossiers.ratings.filter_ratings``, the register page's own filter
-        stars = _choice_param(params, "stars", [str(s) for s in STARS])
+        stars = choice_param(params, "stars", [str(s) for s in STARS])
         filters = {
             "stars": int(stars) if stars else None,
-            "state": _choice_param(params, "state", RatingState.values),
-            "criteria_set": _id_param(params, "criteria_set"),
-            "area": _id_param(params, "unit"),
-            "expiring_within": _bounded_param(
+            "state": choice_param(params, "state", RatingState.values),
+            "criteria_set": id_param(params, "criteria_set"),
+            "area": id_param(params, "unit"),
+            "expiring_within": bounded_param(
                 params, "expiring_within", 0, EXPIRING_MAX_DAYS,
                 _("Enter a number of days from 0 to %(max)s.") % {"max": EXPIRING_MAX_DAYS}),
-            "q": _search_param(params),
+            "q": search_param(params),
         }
         return filter_ratings(queryset, filters)
 
