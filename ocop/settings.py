@@ -179,8 +179,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 #: The address printed in the certificates' QR codes (the public verification page), e.g.
-#: "https://ocop.cantho.gov.vn"; empty: a path relative to the site.
-PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+#: "https://ocop.cantho.gov.vn". Unset: the first CSRF_TRUSTED_ORIGINS entry (required in
+#: production), else the development server's address.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL") or next(iter(CSRF_TRUSTED_ORIGINS),
+                                                  "http://127.0.0.1:8000")
 #: Workers woken for an issued decision's certificates (they share the work row by row).
 DECISION_RENDER_PARALLELISM = int(env("OCOP_DECISION_RENDER_PARALLELISM", "2"))
 
