@@ -127,7 +127,9 @@ def _unit_label(unit):
     return name[0].lower() + name[1:] if name else name
 
 
-def _address(product):
+def printed_address(product):
+    """The producer's address as the decision's annex, the certificate and the public
+    verification page print it: the street part, then its unit unless already named."""
     producer = product.producer
     parts = [producer.address.strip()] if producer.address.strip() else []
     unit = producer.unit
@@ -141,7 +143,7 @@ def _item_for(dossier, order):
     return DecisionItem(
         dossier=dossier, order=order, product_name=product.name,
         product_code=product.code, producer_name=product.producer.name,
-        producer_address=_address(product)[:400],
+        producer_address=printed_address(product)[:400],
         criteria_set=f"{dossier.criteria_set.set_no:02d}. {dossier.criteria_set.name}"[:300],
         score=dossier.result_score, stars=dossier.result_stars)
 

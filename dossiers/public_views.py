@@ -34,7 +34,7 @@ from django_ratelimit.core import get_usage
 
 from ocop.audit.context import client_ip
 
-from .decisions import _address as printed_address
+from .decisions import printed_address
 from .models import Rating, RatingState
 
 #: What is looked up: codes are issued as 16 characters of lowercase base32
