@@ -61,13 +61,14 @@ def goes_to_central(dossier):
 
 
 def target_rounds(dossier):
-    """Open rounds of the next level (same regime) whose area covers the dossier's unit,
-    oldest first."""
+    """Rounds of the next level (same regime) still taking dossiers (open, intake deadline
+    not passed) whose area covers the dossier's unit, oldest first."""
     following = next_level(dossier.round.level)
     if following is None or following.admin_level == AdminLevel.CENTRAL:
         return []
     rounds = list(EvaluationRound.objects.filter(
-        regime_id=dossier.round.regime_id, level=following, is_open=True)
+        regime_id=dossier.round.regime_id, level=following, is_open=True,
+        intake_deadline__gte=timezone.localdate())
         .select_related("unit", "level", "regime").order_by("year", "number", "id"))
     return [r for r in rounds if AdministrativeUnit.objects.within([r.unit]).filter(
         pk=dossier.unit_id).exists()]

@@ -159,3 +159,15 @@ def test_ministry_result_only_for_dossiers_sent_to_the_ministry(sent_up, history
             history["staff"], dossier, score="80", stars=4, decision_number="1/QĐ",
             decision_date=datetime.date(2026, 1, 5))
     assert refused.value.code == "not_central"
+
+
+def test_a_round_whose_intake_closed_is_not_where_a_forwarded_dossier_goes(history, cantho):
+    import datetime as dt
+
+    closed = province_round_148(cantho, intake_deadline=dt.date(2025, 6, 30))
+    dossier = services.record_result(history["officer"], history["dossier"],
+                                     outcome="forward", result=RESULT, via_council=True)
+    assert forwarding.target_rounds(dossier) == []
+    with pytest.raises(DossierError) as refused:
+        forwarding.receive_forwarded(history["staff"], dossier, closed)
+    assert "round" in refused.value.fields
