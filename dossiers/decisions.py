@@ -256,6 +256,7 @@ def draft_decision(user, dossiers, *, replaces=None):
                     or replaces.origin != DecisionOrigin.DRAFTED):
                 raise DossierError(_("Only an issued decision of this system can be corrected "
                                      "by a new one."), code="state")
+            _check_issuer(user, "draft_decision", replaces.issuer_unit)
             if Decision.objects.filter(replaces=replaces).exists():
                 raise DossierError(_("A correction of this decision already exists."),
                                    code="duplicate")
