@@ -539,7 +539,7 @@ class Decision(models.Model):
     def __str__(self):
         if self.state == DecisionState.DRAFT:
             return _("Draft decision #%(id)s — %(issuer)s") % {
-                "id": self.pk, "issuer": self.issuer_name.capitalize()}
+                "id": self.pk, "issuer": self.issuer_name}
         return _("Decision %(reference)s of %(date)s") % {
             "reference": self.reference, "date": self.date.strftime("%d/%m/%Y")}
 
