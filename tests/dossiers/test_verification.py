@@ -4,7 +4,7 @@ nothing personal, 404 for a bad code, the rate limit, the caches, the query coun
 
 import pytest
 from django.core.cache import cache
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 
 from dossiers import public_views
@@ -369,8 +369,15 @@ def test_revocation_shows_when_the_server_copy_expires_or_is_forgotten(client, r
 def test_server_copy_lives_for_the_setting(rating, settings, monkeypatch):
     settings.OCOP_VERIFICATION_CACHE_SECONDS = 42
     stored = {}
-    monkeypatch.setattr(public_views.cache, "set",
-                        lambda key, value, timeout: stored.update({key: timeout}))
+
+    class Recorder:  # stands in for the module's cache (never patch the shared one)
+        def get(self, key):
+            return None
+
+        def set(self, key, value, timeout):
+            stored[key] = timeout
+
+    monkeypatch.setattr(public_views, "cache", Recorder())
 
     public_views.public_facts(rating.verification_code)
 
@@ -443,14 +450,15 @@ def test_empty_rate_setting_means_no_limit(client, rating, settings):
 
 
 @pytest.fixture
-def redis_down():
-    """The production cache backend (ocop/cache.py) pointed at a closed port."""
+def redis_down(settings):
+    """The production cache backend (ocop/cache.py) pointed at a closed port. Through
+    pytest-django's ``settings`` (not a nested ``override_settings``): a test that also
+    changes ``settings`` would otherwise restore the closed port for every later test."""
     resilient.ResilientRedisCache._down_until = 0.0
-    with override_settings(CACHES={"default": {
-            "BACKEND": "ocop.cache.ResilientRedisCache", "LOCATION": "redis://127.0.0.1:1/0",
-            "KEY_PREFIX": "ocop", "OPTIONS": {"socket_connect_timeout": 1,
-                                              "socket_timeout": 1}}}):
-        yield
+    settings.CACHES = {"default": {
+        "BACKEND": "ocop.cache.ResilientRedisCache", "LOCATION": "redis://127.0.0.1:1/0",
+        "KEY_PREFIX": "ocop", "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
+    yield
     resilient.ResilientRedisCache._down_until = 0.0
 
 
