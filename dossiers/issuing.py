@@ -132,7 +132,9 @@ def generate(decision_id):
         return Decision.objects.filter(pk=decision_id).first()
     try:
         with jobs.job_lock(LOCK_CLASS, decision_id) as held:
-            if held is not False and not decision.file:
+            # read again under the lock: another delivery may have written it meanwhile
+            if held is not False and Decision.objects.filter(pk=decision_id,
+                                                             file="").exists():
                 pdf = render_decision(decision, draft=False)
                 name = decision.file.field.generate_filename(decision,
                                                              decision_file_name(decision))
