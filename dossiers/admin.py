@@ -48,7 +48,8 @@ class ChecklistItemAdmin(admin.ModelAdmin):
 
 @admin.register(PublicHoliday)
 class PublicHolidayAdmin(admin.ModelAdmin):
-    list_display = ("date", "name")
+    list_display = ("date", "name", "working_day")
+    list_filter = ("working_day",)
     date_hierarchy = "date"
     search_fields = ("name",)
 

@@ -2,8 +2,11 @@
 
 Policy (the rules give "within 15 working days" and nothing more):
 
-* A working day is Monday to Friday and not a ``PublicHoliday``. The day the dossier is
-  received does not count: ``add_working_days(Friday, 1)`` is the next Monday.
+* A working day is Monday to Friday and not a public holiday — Vietnam's calendar from the
+  ``holidays`` package, adjusted by the ``PublicHoliday`` rows the administrators keep
+  from each year's announcement (extra days off; worked days such as a swapped Saturday).
+  The day the dossier is received does not count: ``add_working_days(Friday, 1)`` is the
+  next Monday.
 * ``due_date`` is set by ``services.submit`` and again by ``services.resubmit``: when the
   round's regime has ``commune_deadline_working_days`` (1489, 26/2026: 15), it is the
   submission (resubmission) date plus that many working days — the clock restarts when the
@@ -26,33 +29,51 @@ from .models import DossierState, PublicHoliday
 PENDING_STATES = (DossierState.SUBMITTED, DossierState.RESUBMITTED)
 
 
-def add_working_days(start, n, holidays=()):
+def add_working_days(start, n, holidays=(), workdays=()):
     """The date ``n`` working days after ``start`` (``start`` itself not counted),
-    skipping Saturdays, Sundays and the dates in ``holidays``."""
+    skipping Saturdays, Sundays and the dates in ``holidays``, except weekend days listed
+    in ``workdays`` (a swapped Saturday is worked)."""
     if n < 0:
         raise ValueError("n must not be negative")
-    holidays = set(holidays)
+    holidays, workdays = set(holidays), set(workdays)
     day = start
     remaining = n
     while remaining:
         day += datetime.timedelta(days=1)
-        if day.weekday() < 5 and day not in holidays:
+        if (day.weekday() < 5 or day in workdays) and day not in holidays:
             remaining -= 1
     return day
 
 
+def calendar_holidays(start, end):
+    """Vietnam's public holidays in (``start``, ``end``] by the ``holidays`` package (Tết
+    Dương lịch, Tết Nguyên Đán, Giỗ Tổ Hùng Vương, 30/4, 1/5, Quốc khánh, and the
+    compensating days it knows)."""
+    import holidays as calendar
+
+    days = calendar.country_holidays("VN", years=range(start.year, end.year + 1))
+    return {day for day in days if start < day <= end}
+
+
 def holidays_between(start, end):
-    return set(PublicHoliday.objects.filter(date__gt=start, date__lte=end)
-               .values_list("date", flat=True))
+    """The days off and the worked weekend days in (``start``, ``end``]: the package's
+    calendar, plus the announced days off of ``PublicHoliday``, minus its working days."""
+    rows = list(PublicHoliday.objects.filter(date__gt=start, date__lte=end)
+                .values_list("date", "working_day"))
+    worked = {day for day, working in rows if working}
+    off = (calendar_holidays(start, end) | {day for day, working in rows if not working})
+    return off - worked, worked
 
 
 def working_days_after(start, n):
-    """``add_working_days`` with the ``PublicHoliday`` table (read in one query, widened
-    only if a long run of holidays pushes the result past the window read)."""
+    """``add_working_days`` with the calendar and the ``PublicHoliday`` table (read in one
+    query, widened only if a long run of holidays pushes the result past the window
+    read)."""
     window = datetime.timedelta(days=n * 2 + 30)
     while True:
         end = start + window
-        due = add_working_days(start, n, holidays_between(start, end))
+        off, worked = holidays_between(start, end)
+        due = add_working_days(start, n, off, worked)
         if due <= end:
             return due
         window *= 2

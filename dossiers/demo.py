@@ -48,8 +48,16 @@ from ocop.text import fold
 from scoring.models import CriteriaSet, ProcessLevel, Regime
 
 from . import rules, services
+from .announced_days import sync_announced_days
 from .checklists import SAMPLES_CODE, SAMPLES_REQUIRED, sync_checklists
-from .models import ChecklistItem, DocumentState, EvaluationRound, Gender, Producer
+from .models import (
+    ChecklistItem,
+    DocumentState,
+    EvaluationRound,
+    Gender,
+    Producer,
+    PublicHoliday,
+)
 from .models import ProducerType as T
 
 CAN_THO = "92"
@@ -519,6 +527,7 @@ def seed_checklists(ctx):
     so that a flushed database is seeded whole). Idempotent; after
     ``scoring.demo.seed_regulations``, which syncs the regimes."""
     sync_checklists(Regime, ChecklistItem)
+    sync_announced_days(PublicHoliday)
 
 
 def _legacy_district(code):

@@ -410,10 +410,17 @@ class PreAssessment(models.Model):
 
 
 class PublicHoliday(models.Model):
-    """Days that are not working days (weekends are skipped anyway)."""
+    """A day the government announced beside the ``holidays`` package's Vietnam calendar
+    (docs/deadlines.md): a day off (a compensating or swapped day), or — ``working_day`` —
+    a day that is worked (a swapped Saturday, or a package day off the announcement did
+    not keep)."""
 
     date = models.DateField(_("date"), unique=True)
     name = models.CharField(_("name"), max_length=120)
+    working_day = models.BooleanField(
+        _("working day"), default=False,
+        help_text=_("Tick for a day that is worked although the calendar says otherwise (a "
+                    "swapped Saturday); leave empty for a day off."))
 
     class Meta:
         verbose_name = _("public holiday")

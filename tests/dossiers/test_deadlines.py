@@ -44,9 +44,9 @@ def test_working_days_after_reads_the_public_holidays():
         PublicHoliday.objects.create(date=day, name="Tết Nguyên đán")
     PublicHoliday.objects.create(date=D(2026, 1, 1), name="Tết Dương lịch")  # out of range
 
-    assert deadlines.working_days_after(D(2027, 1, 27), 15) == D(2027, 2, 24)
+    off = TET_2027 | deadlines.calendar_holidays(D(2027, 1, 27), D(2027, 3, 31))
     assert deadlines.working_days_after(D(2027, 1, 27), 15) == deadlines.add_working_days(
-        D(2027, 1, 27), 15, TET_2027)
+        D(2027, 1, 27), 15, off)
 
 
 @pytest.mark.django_db
@@ -55,8 +55,39 @@ def test_working_days_after_widens_its_window_for_long_holidays():
     closed = {start + datetime.timedelta(days=i) for i in range(1, 60)}
     PublicHoliday.objects.bulk_create(PublicHoliday(date=d, name="Nghỉ") for d in closed)
 
-    assert deadlines.working_days_after(start, 1) == deadlines.add_working_days(start, 1,
-                                                                                closed)
+    off = closed | deadlines.calendar_holidays(start, start + datetime.timedelta(days=90))
+    assert deadlines.working_days_after(start, 1) == deadlines.add_working_days(start, 1, off)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("received", "due"), [
+    # Giỗ Tổ Hùng Vương falls on Sunday 26/4 → compensated Monday 27/4; 30/4 and 1/5
+    (D(2026, 4, 20), D(2026, 5, 14)),   # Monday → not 11/5
+    # Quốc khánh: Tuesday 1/9 and Wednesday 2/9 (31/8 worked: docs/deadlines.md)
+    (D(2026, 8, 25), D(2026, 9, 17)),   # Tuesday
+    # Tết Dương lịch 2027: Friday 1/1
+    (D(2026, 12, 17), D(2027, 1, 8)),   # Thursday
+])
+def test_fifteen_working_days_follow_vietnams_calendar(received, due):
+    from dossiers.announced_days import sync_announced_days
+
+    sync_announced_days(PublicHoliday)  # as migration 0008 leaves them
+    assert deadlines.working_days_after(received, 15) == due
+
+
+@pytest.mark.django_db
+def test_announced_days_change_the_calendar_both_ways():
+    start = D(2026, 8, 20)  # Thursday
+    PublicHoliday.objects.create(date=D(2026, 8, 21), name="Nghỉ bù")          # a day off
+    PublicHoliday.objects.create(date=D(2026, 8, 22), name="Làm bù thứ Bảy",   # a worked
+                                 working_day=True)                             # Saturday
+    assert deadlines.working_days_after(start, 1) == D(2026, 8, 22)
+    assert deadlines.working_days_after(start, 2) == D(2026, 8, 24)
+
+
+def test_the_package_knows_lunar_new_year():
+    tet = deadlines.calendar_holidays(D(2027, 1, 31), D(2027, 2, 28))
+    assert {D(2027, 2, 6), D(2027, 2, 7), D(2027, 2, 8)} <= tet  # mùng 1–3 Tết Đinh Mùi
 
 
 # --- overdue ---------------------------------------------------------------------------------
