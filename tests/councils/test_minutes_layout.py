@@ -9,6 +9,7 @@ from pypdf import PdfReader
 
 from councils import minutes, services
 from tests.councils import build, pick, quick_sheet
+from tests.pdf_runs import text_runs
 
 pytestmark = pytest.mark.django_db
 
@@ -22,18 +23,8 @@ def flat(data):
 
 
 def runs(data):
-    """Every text run: (text, size in points, font name)."""
-    found = []
-
-    def visit(text, cm, tm, font, size):
-        if text.strip():
-            scale = (tm[0] ** 2 + tm[1] ** 2) ** 0.5 * (cm[0] ** 2 + cm[1] ** 2) ** 0.5
-            found.append((text.strip(), round(size * scale, 2),
-                          str(font.get("/BaseFont", "")) if font else ""))
-
-    for page in pages_of(data):
-        page.extract_text(visitor_text=visit)
-    return found
+    """Every text run of the document: (text, size in points, font name)."""
+    return [run for page in pages_of(data) for run in text_runs(page)]
 
 
 def font_of(data, start):

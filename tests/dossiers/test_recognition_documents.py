@@ -31,6 +31,7 @@ from ocop.documents.formatting import date_line
 from ocop.regions.models import AdministrativeUnit, Level
 from tests import factories
 from tests.dossiers.recognition import province_round, recognised
+from tests.pdf_runs import text_runs
 
 pytestmark = pytest.mark.django_db
 
@@ -53,22 +54,8 @@ def page_texts(data, *, raw=False):
     return texts if raw else [" ".join(text.split()) for text in texts]
 
 
-def runs(page):
-    """Every text run of a page: (text, size in points, font name)."""
-    found = []
-
-    def visit(text, cm, tm, font, size):
-        if text.strip():
-            scale = (tm[0] ** 2 + tm[1] ** 2) ** 0.5 * (cm[0] ** 2 + cm[1] ** 2) ** 0.5
-            found.append((text.strip(), round(size * scale, 2),
-                          str(font.get("/BaseFont", "")) if font else ""))
-
-    page.extract_text(visitor_text=visit)
-    return found
-
-
 def font_of(page, text):
-    return next(name for run, _size, name in runs(page) if run.startswith(text))
+    return next(name for run, _size, name in text_runs(page) if run.startswith(text))
 
 
 def is_bold(font):
@@ -179,7 +166,7 @@ def test_issued_decision_prints_the_decree_30_layout_and_its_annex(
     assert "78,50 4 sao" in annex_text and "61,00 3 sao" in annex_text
     assert "91,25 5 sao" in annex_text
     # tables at 12 pt or more
-    sizes = [size for page in pages[annex[0]:] for _t, size, _f in runs(page)]
+    sizes = [size for page in pages[annex[0]:] for _t, size, _f in text_runs(page)]
     assert sizes and min(sizes) >= 12
 
 
