@@ -590,20 +590,9 @@ class Run:
 
     @staticmethod
     def clean_redis():
-        import redis
+        from worker_kill import drop_queue  # benchmarks/ is on sys.path
 
-        client = redis.Redis.from_url(os.environ["REDIS_URL"])
-        client.delete(QUEUE)
-        for tag, raw in client.hgetall("unacked").items():
-            try:
-                routing_key = json.loads(raw)[2]
-            except (ValueError, IndexError, TypeError):
-                continue
-            if routing_key == QUEUE:
-                client.hdel("unacked", tag)
-                client.zrem("unacked_index", tag)
-        for key in client.scan_iter(f"_kombu.binding*{QUEUE}*"):
-            client.delete(key)
+        drop_queue(QUEUE)
 
     def table(self):
         rows = [("measure", "measured", "target", "")] + [

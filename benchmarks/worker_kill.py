@@ -303,23 +303,28 @@ class Run:
         """This run's queue and the unacknowledged messages it left (the killed worker's
         message stays in Redis until its visibility timeout: harmless, but not ours to
         keep)."""
-        import json
+        drop_queue(QUEUE)
 
-        import redis
 
-        client = redis.Redis.from_url(os.environ["REDIS_URL"])
-        client.delete(QUEUE)
-        for tag, raw in client.hgetall("unacked").items():
-            try:
-                routing_key = json.loads(raw)[2]
-            except (ValueError, IndexError, TypeError):
-                continue
-            if routing_key == QUEUE:
-                client.hdel("unacked", tag)
-                client.zrem("unacked_index", tag)
-        for key in client.scan_iter(f"_kombu.binding*{QUEUE}*"):
-            client.delete(key)
+def drop_queue(queue):
+    """Delete a benchmark's Celery queue in Redis (``REDIS_URL``), its unacknowledged
+    messages and its bindings (also used by benchmarks/recognition.py)."""
+    import json
 
+    import redis
+
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client.delete(queue)
+    for tag, raw in client.hgetall("unacked").items():
+        try:
+            routing_key = json.loads(raw)[2]
+        except (ValueError, IndexError, TypeError):
+            continue
+        if routing_key == queue:
+            client.hdel("unacked", tag)
+            client.zrem("unacked_index", tag)
+    for key in client.scan_iter(f"_kombu.binding*{queue}*"):
+        client.delete(key)
 
 def main():
     run = Run()

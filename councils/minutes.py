@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ocop import jobs
-from ocop.documents.formatting import date_line, document_number
+from ocop.documents.formatting import date_line, document_number, place_name
 from ocop.documents.pdf import render_pdf
 from scoring.models import ProcessLevel
 
@@ -52,8 +52,6 @@ ROLE_LABELS = {
 ADVISORY_LABEL = "Thành viên Tổ tư vấn"
 LEVEL_LABELS = {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh",
                 "central": "Trung ương"}
-_LOCALITY_PREFIXES = ("Thành phố ", "Tỉnh ", "Quận ", "Huyện ", "Thị xã ", "Thị trấn ",
-                      "Phường ", "Xã ", "Đặc khu ")
 
 
 def points(value):
@@ -66,15 +64,6 @@ def points(value):
 
 def day_text(day):
     return f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
-
-
-def locality(unit):
-    """``Thành phố Cần Thơ`` → ``Cần Thơ`` for the place/date line."""
-    name = unit.name.strip()
-    for prefix in _LOCALITY_PREFIXES:
-        if name.startswith(prefix):
-            return name[len(prefix):]
-    return name
 
 
 def role_label(member):
@@ -186,7 +175,7 @@ def minutes_context(session):
         "issuer_parent_regular": True,
         "issuer": "HỘI ĐỒNG ĐÁNH GIÁ, PHÂN HẠNG SẢN PHẨM OCOP",
         "number_line": document_number(None, "BB-HĐ"),
-        "date_line": date_line(locality(unit), session.date),
+        "date_line": date_line(place_name(unit.name), session.date),
         "council": council,
         "decision_date": council.decision_date.strftime("%d/%m/%Y"),
         "session": session,

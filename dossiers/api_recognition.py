@@ -50,6 +50,7 @@ from ocop.text import fold
 
 from .api_params import bounded_param, choice_param, id_param, search_param
 from .models import (
+    RECOGNISED_STARS,
     Decision,
     DecisionItem,
     DecisionOrigin,
@@ -60,9 +61,6 @@ from .models import (
 )
 from .queries import decisions_visible_to, ratings_visible_to
 from .ratings import EXPIRING_MAX_DAYS, filter_ratings
-
-#: ``?stars=``: the stars a decision can recognise.
-STARS = (3, 4, 5)
 
 # --- errors and filters ----------------------------------------------------------------------
 
@@ -379,7 +377,7 @@ class RatingSerializer(serializers.ModelSerializer):
 
 
 RATING_FILTERS = [
-    OpenApiParameter("stars", int, enum=list(STARS)),
+    OpenApiParameter("stars", int, enum=list(RECOGNISED_STARS)),
     OpenApiParameter("state", str, enum=RatingState.values),
     OpenApiParameter("criteria_set", int, description="Id of the criteria set the product "
                      "was evaluated with."),
@@ -418,7 +416,7 @@ class RatingViewSet(ScopedObjectMixin, viewsets.ReadOnlyModelViewSet):
         params = self.request.query_params
         # the shape of each parameter is checked here (400 naming it); what they mean is
         # ``dossiers.ratings.filter_ratings``, the register page's own filter
-        stars = choice_param(params, "stars", [str(s) for s in STARS])
+        stars = choice_param(params, "stars", [str(s) for s in RECOGNISED_STARS])
         filters = {
             "stars": int(stars) if stars else None,
             "state": choice_param(params, "state", RatingState.values),

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from ocop.documents.formatting import date_line, document_number
+from ocop.documents.formatting import date_line, document_number, in_sentence
 from ocop.documents.pdf import render_pdf
 
 from .decisions import MINISTRY, article_1
@@ -60,12 +60,6 @@ def day_words(day):
     return date_line("-", day).split(", ", 1)[1]
 
 
-def _unit_label(unit):
-    """"Thành phố Cần Thơ" → "thành phố Cần Thơ" (inside a sentence)."""
-    name = unit.name.strip()
-    return name[0].lower() + name[1:] if name else name
-
-
 def issuing_authority(decision):
     """Who decided, inside a sentence: "Chủ tịch Ủy ban nhân dân thành phố Cần Thơ" when
     the authority line is the chairman's, "Ủy ban nhân dân thành phố Cần Thơ" when the
@@ -75,7 +69,7 @@ def issuing_authority(decision):
         if decision.issuer_name.strip().upper() == MINISTRY:
             return "Bộ trưởng Bộ Nông nghiệp và Môi trường"
         return decision.issuer_name.strip()
-    body = f"Ủy ban nhân dân {_unit_label(unit)}"
+    body = f"Ủy ban nhân dân {in_sentence(unit.name)}"
     if decision.authority.strip().upper().startswith("CHỦ TỊCH"):
         return f"Chủ tịch {body}"
     return body

@@ -45,10 +45,7 @@ def _decision(request, pk):
 
 
 def _may(user, action, decision):
-    if decision.issuer_unit is None:
-        return False
-    return (rules.check_role(user, action) is None
-            and rules.check_unit(user, action, decision.issuer_unit) is None)
+    return rules.issuer_refusal(user, action, decision.issuer_unit) is None
 
 
 # --- lists -------------------------------------------------------------------------------------
@@ -125,7 +122,6 @@ def _detail_context(request, decision, *, issue_form=None):
             "number": decisions.next_number(decision, today.year), "date": today,
             "signer_name": decision.signer_name,
             "signature_form": "tm" if decision.signature_authority.startswith("TM") else "kt"})
-    made, total = issuing.progress(decision) if not decision.is_draft else (0, 0)
     replaced_by = Decision.objects.filter(replaces=decision).first()
     return {
         "decision": decision, "items": items, "ratings": ratings,
@@ -136,7 +132,7 @@ def _detail_context(request, decision, *, issue_form=None):
                         and _may(user, "draft_decision", decision)),
         "may_retry": (decision.job_status == JobStatus.FAILED
                       and _may(user, "issue_decision", decision)),
-        "made": made, "total": total, "replaced_by": replaced_by,
+        "made": decision.job_done, "total": decision.job_total, "replaced_by": replaced_by,
         "polling": decision.job_status in (JobStatus.QUEUED, JobStatus.RUNNING),
     }
 
@@ -295,11 +291,13 @@ def forwarded(request):
     visible = dossiers_visible_to(request.user).select_related(
         "product__producer", "round__unit", "round__level", "round__regime", "unit")
     waiting = list(forwarding.awaiting_round(visible).order_by("product__name")[:500])
-    rows = [{"dossier": d, "form": ReceiveForm(rounds=forwarding.target_rounds(d),
-                                               prefix=f"d{d.pk}")} for d in waiting]
-    central = [d for d in visible.filter(state="forwarded",
-                                         round__level__admin_level="province")
-               .order_by("product__name")[:500] if forwarding.goes_to_central(d)]
+    targets = forwarding.target_rounds_many(waiting)
+    rows = [{"dossier": d, "rounds": targets[d.pk]} for d in waiting]
+    sent = list(visible.filter(state="forwarded", round__level__admin_level="province")
+                .order_by("product__name")[:500])
+    following = forwarding.next_levels({d.round.level for d in sent})
+    central = [d for d in sent if following[d.round.level_id] is not None
+               and following[d.round.level_id].admin_level == "central"]
     return render(request, "dossiers/decisions/forwarded.html", {
         "rows": rows, "central": central,
         "may_record": rules.check_role(request.user, "record_central_result") is None})

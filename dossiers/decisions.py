@@ -38,10 +38,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ocop.audit.services import record
+from ocop.documents.formatting import in_sentence, place_name
 
 from . import rules
 from .models import (
     ACTIVE_RATING_STATES,
+    RECOGNISED_STARS,
     Decision,
     DecisionItem,
     DecisionOrigin,
@@ -55,7 +57,6 @@ from .models import (
 from .queries import dossiers_visible_to
 from .services import DossierError, _invalid, _raise
 
-RECOGNISABLE_STARS = (3, 4, 5)
 MINISTRY = "BỘ NÔNG NGHIỆP VÀ MÔI TRƯỜNG"
 #: Fields of a draft the user may edit (everything else is composed or recorded).
 DRAFT_FIELDS = ("subject", "authority", "legal_bases", "article_2", "article_3",
@@ -103,7 +104,7 @@ def _covered():
 def pending_results(user):
     """Recognised results (3–5★) the user may see that no decision covers yet."""
     return (dossiers_visible_to(user)
-            .filter(state=DossierState.RECOGNISED, result_stars__in=RECOGNISABLE_STARS)
+            .filter(state=DossierState.RECOGNISED, result_stars__in=RECOGNISED_STARS)
             .exclude(Exists(_covered()))
             .select_related("product__producer__unit", "round__unit", "round__level",
                             "round__regime", "criteria_set", "unit"))
@@ -111,20 +112,6 @@ def pending_results(user):
 
 def issuer_key(dossier):
     return (dossier.round.unit_id, dossier.round.level_id, dossier.round.regime_id)
-
-
-def _locality(unit):
-    name = unit.name.strip()
-    for prefix in ("Thành phố ", "Tỉnh ", "Quận ", "Huyện ", "Thị xã "):
-        if name.startswith(prefix):
-            return name[len(prefix):]
-    return name
-
-
-def _unit_label(unit):
-    """"Thành phố Cần Thơ" → "thành phố Cần Thơ" (inside a sentence)."""
-    name = unit.name.strip()
-    return name[0].lower() + name[1:] if name else name
 
 
 def printed_address(product):
@@ -158,10 +145,10 @@ def _stars_summary(items):
 
 def compose(decision, items, unit, round_):
     """The default texts of a draft (Decree 30 formulas, in Vietnamese, not translated)."""
-    where = _unit_label(unit)
+    where = in_sentence(unit.name)
     decision.issuer_parent = "ỦY BAN NHÂN DÂN"
     decision.issuer_name = unit.name.upper()
-    decision.place = _locality(unit)
+    decision.place = place_name(unit.name)
     decision.symbol = decision.level.decision_symbol
     decision.authority = f"CHỦ TỊCH ỦY BAN NHÂN DÂN {unit.name.upper()}"
     decision.subject = (f"Về việc công nhận kết quả đánh giá, phân hạng sản phẩm OCOP "
@@ -197,8 +184,7 @@ def article_1(decision, items):
 
 
 def _check_issuer(user, action, unit):
-    _raise(rules.check_role(user, action))
-    _raise(rules.check_unit(user, action, unit))
+    _raise(rules.issuer_refusal(user, action, unit))
 
 
 def _lock_dossiers(ids):
@@ -219,7 +205,7 @@ def _result_refusals(dossiers, *, allowed=()):
                      "dossier is “%(state)s”).") % {
                 "product": dossier.product.name,
                 "state": DossierState(dossier.state).label}
-        if dossier.result_stars not in RECOGNISABLE_STARS:
+        if dossier.result_stars not in RECOGNISED_STARS:
             return _("%(product)s: a %(stars)s★ result gets no decision and no certificate; "
                      "only 3 to 5 stars are recognised.") % {
                 "product": dossier.product.name, "stars": dossier.result_stars or "?"}

@@ -3,21 +3,12 @@ the district acceptance, on the Decree-30 layout."""
 
 from django.utils import timezone
 
-from ocop.documents.formatting import date_line, document_number
+from ocop.documents.formatting import date_line, document_number, place_name
 from ocop.documents.pdf import render_pdf
 
 PRE_ASSESSMENT_TEMPLATE = "dossiers/pre_assessment_report.html"
 #: Symbol of a People's Committee's report (Decree 30, Appendix III: "BC" for báo cáo).
 REPORT_SYMBOL = "BC-UBND"
-
-
-def _place(unit):
-    """"Phường Ninh Kiều" → "Ninh Kiều" for the place/date line."""
-    for prefix in ("Thành phố ", "Tỉnh ", "Quận ", "Huyện ", "Thị xã ", "Phường ", "Xã ",
-                   "Thị trấn ", "Đặc khu "):
-        if unit.name.startswith(prefix):
-            return unit.name[len(prefix):]
-    return unit.name
 
 
 def report_number_line(number, symbol=REPORT_SYMBOL):
@@ -62,7 +53,8 @@ def pre_assessment_context(dossier):
         "issuer_parent": "ỦY BAN NHÂN DÂN",
         "issuer": issuer.name.upper(),
         "number_line": report_number_line(report.report_number),
-        "date_line": date_line(_place(issuer), timezone.localtime(report.assessed_at).date()),
+        "date_line": date_line(place_name(issuer.name),
+                               timezone.localtime(report.assessed_at).date()),
         "recipients": ["Sở Nông nghiệp và Môi trường", "Chủ thể " + dossier.product.producer.name,
                        "Lưu: VT"],
         "signature_authority": signature_authority,

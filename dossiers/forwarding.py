@@ -44,13 +44,24 @@ from .models import (
 from .services import DossierError, _invalid, _jsonable, _lock, _raise, _transition
 
 
+def next_levels(levels):
+    """``{level id: the level after it in its regime, or None}`` in one query."""
+    levels = {level.pk: level for level in levels}
+    following = {pk: None for pk in levels}
+    candidates = (ProcessLevel.objects.filter(regime_id__in={lv.regime_id
+                                                             for lv in levels.values()})
+                  .order_by("regime_id", "order"))
+    for pk, level in levels.items():
+        following[pk] = next((c for c in candidates if c.regime_id == level.regime_id
+                              and c.order > level.order), None)
+    return following
+
+
 def next_level(level):
-    """The level after ``level`` in its regime, or None."""
+    """The level after ``level`` in its regime, or None (kept on the level object)."""
     cache = getattr(level, "_next_level", False)
     if cache is False:
-        cache = (ProcessLevel.objects.filter(regime_id=level.regime_id, order__gt=level.order)
-                 .order_by("order").first())
-        level._next_level = cache
+        cache = level._next_level = next_levels([level])[level.pk]
     return cache
 
 
@@ -60,18 +71,38 @@ def goes_to_central(dossier):
     return following is not None and following.admin_level == AdminLevel.CENTRAL
 
 
-def target_rounds(dossier):
-    """Rounds of the next level (same regime) still taking dossiers (open, intake deadline
-    not passed) whose area covers the dossier's unit, oldest first."""
-    following = next_level(dossier.round.level)
-    if following is None or following.admin_level == AdminLevel.CENTRAL:
-        return []
+def target_rounds_many(dossiers):
+    """``{dossier id: [rounds]}``: for each dossier, the rounds of the next level (same
+    regime) still taking dossiers (open, intake deadline not passed) whose area covers
+    its unit, oldest first. One query for the levels, one for the rounds, one per round."""
+    dossiers = list(dossiers)
+    following = next_levels({d.round.level for d in dossiers})
+    wanted = {(d.round.regime_id, following[d.round.level_id].pk) for d in dossiers
+              if following[d.round.level_id] is not None
+              and following[d.round.level_id].admin_level != AdminLevel.CENTRAL}
+    result = {d.pk: [] for d in dossiers}
+    if not wanted:
+        return result
     rounds = list(EvaluationRound.objects.filter(
-        regime_id=dossier.round.regime_id, level=following, is_open=True,
-        intake_deadline__gte=timezone.localdate())
+        regime_id__in={r for r, _l in wanted}, level_id__in={lv for _r, lv in wanted},
+        is_open=True, intake_deadline__gte=timezone.localdate())
         .select_related("unit", "level", "regime").order_by("year", "number", "id"))
-    return [r for r in rounds if AdministrativeUnit.objects.within([r.unit]).filter(
-        pk=dossier.unit_id).exists()]
+    unit_ids = {d.unit_id for d in dossiers}
+    covered = {r.pk: set(AdministrativeUnit.objects.within([r.unit])
+                         .filter(pk__in=unit_ids).values_list("pk", flat=True))
+               for r in rounds}
+    for dossier in dossiers:
+        level = following[dossier.round.level_id]
+        result[dossier.pk] = [r for r in rounds if level is not None
+                              and (r.regime_id, r.level_id) == (dossier.round.regime_id,
+                                                                 level.pk)
+                              and dossier.unit_id in covered[r.pk]]
+    return result
+
+
+def target_rounds(dossier):
+    """The rounds one dossier may be taken into (:func:`target_rounds_many`)."""
+    return target_rounds_many([dossier])[dossier.pk]
 
 
 def awaiting_round(queryset):
@@ -99,7 +130,6 @@ def receive_forwarded(user, dossier, round):
     level covering its area). Refused when it already arrived somewhere."""
     with transaction.atomic():
         dossier = _lock(dossier)
-        _raise(rules.check_role(user, "receive_forwarded"))
         _raise(rules.check_unit(user, "receive_forwarded", round.unit))
         if dossier.state != DossierState.FORWARDED or goes_to_central(dossier):
             raise DossierError(_("Only a dossier forwarded by a lower-level council can be "

@@ -52,11 +52,14 @@ def queue_documents(decision):
     commit."""
     from .tasks import render_decision_documents
 
-    total = 1 + decision.ratings.count()
+    # ``job_done`` counts the files recorded, so a re-queue keeps what was made
+    ratings = decision.ratings.all()
+    total = 1 + len(ratings)
+    done = sum(1 for r in ratings if r.certificate) + (1 if decision.file else 0)
     Decision.objects.filter(pk=decision.pk).update(
-        job_status=JobStatus.QUEUED, job_total=total, job_done=0, job_reason="",
+        job_status=JobStatus.QUEUED, job_total=total, job_done=done, job_reason="",
         queued_at=timezone.now(), started_at=None, finished_at=None)
-    decision.job_status, decision.job_total, decision.job_done = JobStatus.QUEUED, total, 0
+    decision.job_status, decision.job_total, decision.job_done = JobStatus.QUEUED, total, done
     decision_id = decision.pk
     outcome = {"sent": None}
 
@@ -81,12 +84,6 @@ def requeue(decision):
         Decision.objects.filter(pk=decision.pk).update(job_attempts=0)
         queue_documents(decision)
     return decision
-
-
-def progress(decision):
-    """(made, total) from the files actually recorded."""
-    made = decision.ratings.exclude(certificate="").count() + (1 if decision.file else 0)
-    return made, decision.job_total or (1 + decision.ratings.count())
 
 
 def _fail(decision_id, reason):

@@ -439,6 +439,10 @@ class RatingState(models.TextChoices):
     REPLACED = "replaced", _("Replaced")
 
 
+#: The stars a decision recognises and a rating holds (1★ and 2★ get neither, 26/2026);
+#: the check constraints ``rating_stars_3_to_5`` and ``decision_item_stars_3_to_5`` agree.
+RECOGNISED_STARS = (3, 4, 5)
+
 #: A product has at most one rating in these states (``one_active_rating_per_product``).
 ACTIVE_RATING_STATES = (RatingState.VALID, RatingState.DUE)
 

@@ -49,6 +49,7 @@ from . import rules
 from .forwarding import goes_to_central
 from .models import (
     ACTIVE_RATING_STATES,
+    RECOGNISED_STARS,
     DecisionItem,
     DecisionOrigin,
     DecisionState,
@@ -65,7 +66,6 @@ from .queries import (
     ratings_visible_to,
 )
 
-STARS = (3, 4, 5)
 #: The longest "expiring within" accepted: ten years covers every validity.
 EXPIRING_MAX_DAYS = 3650
 #: The most areas the filter lists; past it, only districts and provinces.
@@ -214,7 +214,7 @@ class RatingFilterForm(forms.Form):
                             "placeholder": _("Product, producer or product code")}))
     stars = forms.TypedChoiceField(
         label=_("stars"), required=False, coerce=int, empty_value=None,
-        choices=[("", _("All stars")), *((n, f"{n}★") for n in STARS)],
+        choices=[("", _("All stars")), *((n, f"{n}★") for n in RECOGNISED_STARS)],
         error_messages=CHOICE_ERRORS)
     area = forms.TypedChoiceField(label=_("area"), required=False, coerce=int,
                                   empty_value=None, error_messages=CHOICE_ERRORS)
@@ -286,8 +286,8 @@ def _decision_block(user, dossier, info):
                      .select_related("decision")
                      .annotate(visible=_visible(decisions_visible_to(user), "decision_id"))
                      .order_by("-decision_id").first())
-    info["waiting"] = dossier.result_stars in STARS
-    info["can_draft"] = info["waiting"] and rules.check_unit(
+    info["waiting"] = dossier.result_stars in RECOGNISED_STARS
+    info["can_draft"] = info["waiting"] and rules.issuer_refusal(
         user, "draft_decision", dossier.round.unit) is None
 
 

@@ -257,6 +257,16 @@ def check_unit(user, action, unit):
     return _role_refusal(user, action, unit_id=unit.pk if unit is not None else None)
 
 
+def issuer_refusal(user, action, unit):
+    """Drafting, issuing or correcting a decision of the People's Committee of ``unit``:
+    the unit lies in the area of the user's role for ``action`` (docs/decisions.md). A
+    Ministry decision (no unit) is recorded, never drafted or issued here."""
+    if unit is None:
+        return Refusal("ministry", _("A decision of the Ministry is recorded here, not "
+                                     "drafted or issued."))
+    return check_unit(user, action, unit)
+
+
 def check_role(user, action):
     """Refusal when the user has none of the action's roles (area not considered yet)."""
     if not user.is_authenticated:

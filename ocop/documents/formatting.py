@@ -53,3 +53,34 @@ def document_number(number: int | str | None, symbol: str) -> str:
             raise ValueError("A document number starts at 1.")
         return f"Số: {number:02d}/{symbol}"
     return f"Số: {str(number).strip()}/{symbol}"
+
+
+#: The kinds of administrative unit a name starts with ("Thành phố Cần Thơ").
+_UNIT_KINDS = ("Thành phố ", "Tỉnh ", "Quận ", "Huyện ", "Thị xã ", "Thị trấn ", "Phường ",
+               "Xã ", "Đặc khu ")
+
+
+def place_name(unit_name: str) -> str:
+    """The place of the date line: the unit's name without its kind.
+
+    >>> place_name("Thành phố Cần Thơ")
+    'Cần Thơ'
+    >>> place_name("Phường Ninh Kiều")
+    'Ninh Kiều'
+    """
+    name = unit_name.strip()
+    for kind in _UNIT_KINDS:
+        if name.startswith(kind):
+            return name[len(kind):]
+    return name
+
+
+def in_sentence(unit_name: str) -> str:
+    """A unit's name inside a sentence: its kind in lower case.
+
+    >>> in_sentence("Thành phố Cần Thơ")
+    'thành phố Cần Thơ'
+    """
+    name = unit_name.strip()
+    return name[:1].lower() + name[1:]
+

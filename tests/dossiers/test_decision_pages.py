@@ -170,10 +170,14 @@ def test_outsider_gets_404_on_every_page_of_a_foreign_decision(client, world):
 
 
 def test_anonymous_and_council_only_users_are_kept_out(client, world, make_user):
+    done = issued(world["staff"], [world["a"]], number=1)
     response = client.get(reverse("decisions:list"))
     assert response.status_code == 302 and "/login/" in response["Location"]
     login(client, make_user("hd.member"))
-    assert client.get(reverse("decisions:list")).status_code == 404
+    for url in (reverse("decisions:list"), reverse("decisions:detail", args=[done.pk])):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert done.reference not in response.content.decode()
 
 
 def test_list_query_count_does_not_grow(client, world, django_assert_num_queries):
@@ -253,3 +257,32 @@ def test_decision_dated_after_the_issuer_ceased_to_exist_is_refused(world, canth
     done = decisions.issue_decision(officer, draft, number=1,
                                     date=datetime.date(2025, 6, 20), signer_name="A")
     assert done.issuer_name == cantho["ninhkieu"].name.upper()
+
+
+def test_forwarded_page_query_count_does_not_grow(client, world, cantho, make_user,
+                                                  django_assert_num_queries):
+    from dossiers import services
+
+    officer = make_user("canbo.nk3", Role.LOCAL_OFFICER, cantho["ninhkieu"])
+    district_round = factories.evaluation_round(cantho["ninhkieu"], "148", "district")
+    ward = cantho["ninhkieu"].children.order_by("code").first()
+    factories.evaluation_round(cantho["province_old"], "148", "province", year=2025)
+
+    def forward_one():
+        source = factories.dossier(district_round, ward, state=DossierState.IN_EVALUATION)
+        services.record_result(officer, source, outcome="forward",
+                               result={"total": "80.00", "stars": 4}, via_council=True)
+        return source
+
+    # two open province rounds: no automatic arrival, every dossier waits
+    factories.evaluation_round(cantho["province_old"], "148", "province", year=2025)
+    first = forward_one()
+    login(client, world["staff"])
+    client.get(reverse("decisions:forwarded"))
+    with django_assert_num_queries(12) as one:
+        page = client.get(reverse("decisions:forwarded")).content.decode()
+    assert page.count(f'name="d{first.pk}-round"') == 1
+    more = [forward_one() for _ in range(4)]
+    with django_assert_num_queries(len(one.captured_queries)):
+        page = client.get(reverse("decisions:forwarded")).content.decode()
+    assert all(f'name="d{d.pk}-round"' in page for d in more)

@@ -32,7 +32,7 @@ def test_generate_makes_every_document_once_and_a_second_run_changes_nothing(rec
     issuing.generate(decision.pk)
     first = _files(decision)
     assert decision.job_status == JobStatus.DONE and all(first[2]) and first[1]
-    assert issuing.progress(decision) == (4, 4)
+    assert (decision.job_done, decision.job_total) == (4, 4)
     issuing.generate(decision.pk)
     assert _files(decision) == first
     decision.refresh_from_db()
@@ -61,9 +61,13 @@ def test_a_failed_render_is_recorded_then_the_retry_keeps_what_was_made(recognit
     made = list(Rating.objects.filter(decision=decision).exclude(certificate="")
                 .values_list("pk", "certificate"))
     assert len(made) == 1 and decision.file
+    issuing.requeue(decision)  # "Try again now": what was made is counted, not redone
+    decision.refresh_from_db()
+    assert (decision.job_status, decision.job_done, decision.job_total) == (
+        JobStatus.QUEUED, 2, 4)
     issuing.generate(decision.pk)
     decision.refresh_from_db()
-    assert decision.job_status == JobStatus.DONE and decision.job_attempts == 2
+    assert decision.job_status == JobStatus.DONE and decision.job_attempts == 1
     kept = dict(Rating.objects.filter(decision=decision).values_list("pk", "certificate"))
     assert all(kept[pk] == name for pk, name in made)  # nothing made twice
     assert calls["n"] == 4
@@ -95,6 +99,7 @@ def test_a_worker_that_died_is_taken_over_until_the_attempts_run_out(recognition
     issuing.requeue(decision)
     decision.refresh_from_db()
     assert decision.job_status == JobStatus.QUEUED and decision.job_attempts == 0
+    assert (decision.job_done, decision.job_total) == (0, 2)
     issuing.generate(decision.pk)
     decision.refresh_from_db()
     assert decision.job_status == JobStatus.DONE
