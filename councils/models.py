@@ -102,6 +102,11 @@ class SessionState(models.TextChoices):
 SCORING_STATES = (SessionState.OPEN, SessionState.MEETING)
 
 
+class SessionMode(models.TextChoices):
+    MEETING = "meeting", _("Meeting")
+    WRITTEN = "written", _("Written opinions (no meeting)")
+
+
 class EvaluationSession(models.Model):
     council = models.ForeignKey(Council, models.PROTECT, related_name="sessions",
                                 verbose_name=_("council"))
@@ -109,6 +114,12 @@ class EvaluationSession(models.Model):
                               related_name="sessions", verbose_name=_("evaluation round"))
     date = models.DateField(_("date"))
     place = models.CharField(_("place"), max_length=300, blank=True)
+    mode = models.CharField(
+        _("how the council decides"), max_length=10, choices=SessionMode.choices,
+        default=SessionMode.MEETING,
+        help_text=_("Written opinions: re-evaluations only, where the regime allows it "
+                    "(26/2026) — members submit the same scoresheets by a deadline."))
+    opinions_due = models.DateField(_("written opinions due by"), null=True, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=SessionState.choices,
                              default=SessionState.PREPARING)
     dossiers = models.ManyToManyField("dossiers.Dossier", through="AgendaItem",
@@ -119,6 +130,11 @@ class EvaluationSession(models.Model):
         verbose_name = _("evaluation session")
         verbose_name_plural = _("evaluation sessions")
         ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mode="meeting") | Q(opinions_due__isnull=False),
+                name="written_session_has_deadline"),
+        ]
 
     def __str__(self):
         return _("%(council)s — session of %(date)s") % {

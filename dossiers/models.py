@@ -466,6 +466,11 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class DecisionKind(models.TextChoices):
+    RECOGNITION = "recognition", _("Recognition")
+    REVOCATION = "revocation", _("Revocation")
+
+
 class Decision(models.Model):
     """A recognition decision (Quyết định công nhận kết quả đánh giá, phân hạng sản phẩm
     OCOP): drafted here from recognised results of one issuer and regime, then issued
@@ -473,6 +478,8 @@ class Decision(models.Model):
     An issued decision is never edited; a correction is a new decision that ``replaces``
     it (docs/decisions.md). Changes go through ``dossiers.decisions``."""
 
+    kind = models.CharField(_("kind"), max_length=12, choices=DecisionKind.choices,
+                            default=DecisionKind.RECOGNITION, db_index=True)
     origin = models.CharField(_("origin"), max_length=10, choices=DecisionOrigin.choices,
                               default=DecisionOrigin.DRAFTED)
     state = models.CharField(_("state"), max_length=10, choices=DecisionState.choices,
@@ -640,3 +647,227 @@ class Rating(models.Model):
     @property
     def is_active(self):
         return self.state in ACTIVE_RATING_STATES
+
+
+# --- after recognition: inspections and revocation (docs/ratings-lifecycle.md) ---------------
+
+
+class InspectionPlan(models.Model):
+    """The yearly inspection plan of a province (kế hoạch kiểm tra, giám sát): its periodic
+    inspections, listing the products due."""
+
+    unit = models.ForeignKey("regions.AdministrativeUnit", models.PROTECT,
+                             related_name="inspection_plans", verbose_name=_("province"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    title = models.CharField(_("title"), max_length=300)
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
+                                   blank=True, related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("inspection plan")
+        verbose_name_plural = _("inspection plans")
+        ordering = ["-year", "unit"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "year"], name="one_inspection_plan_a_year"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class InspectionKind(models.TextChoices):
+    PERIODIC = "periodic", _("Periodic")
+    AD_HOC = "ad_hoc", _("Ad hoc")
+
+
+class InspectionState(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    CONCLUDED = "concluded", _("Concluded")
+
+
+class InspectionConclusion(models.TextChoices):
+    MEETS = "meets", _("Still meets the criteria")
+    NOT_MEETS = "not_meets", _("No longer meets the criteria")
+    VIOLATION = "violation", _("Violation")
+
+
+class Inspection(models.Model):
+    """A post-recognition inspection (kiểm tra, giám sát sau công nhận) of one product or of
+    the rated products of an area; one :class:`InspectionItem` per product checked."""
+
+    plan = models.ForeignKey(InspectionPlan, models.PROTECT, null=True, blank=True,
+                             related_name="inspections", verbose_name=_("plan"))
+    kind = models.CharField(_("kind"), max_length=10, choices=InspectionKind.choices)
+    unit = models.ForeignKey("regions.AdministrativeUnit", models.PROTECT,
+                             related_name="inspections", verbose_name=_("area inspected"))
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    planned_on = models.DateField(_("planned for"), null=True, blank=True)
+    inspected_on = models.DateField(_("inspected on"), null=True, blank=True)
+    inspectors = models.TextField(_("inspection team"), blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=InspectionState.choices,
+                             default=InspectionState.PLANNED, db_index=True)
+    conclusion_date = models.DateField(_("date of the conclusion"), null=True, blank=True)
+    conclusion_reference = models.CharField(
+        _("conclusion document"), max_length=120, blank=True,
+        help_text=_("Number of the written conclusion (biên bản / kết luận), if any."))
+    note = models.TextField(_("general conclusion"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
+                                   blank=True, related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    concluded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
+                                     blank=True, related_name="+",
+                                     verbose_name=_("concluded by"))
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        ordering = ["-planned_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="planned") | Q(conclusion_date__isnull=False),
+                name="concluded_inspection_has_date"),
+        ]
+
+    def __str__(self):
+        return self.title or _("Inspection #%(id)s") % {"id": self.pk}
+
+
+class InspectionItem(models.Model):
+    """One product checked by an inspection, with its conclusion."""
+
+    inspection = models.ForeignKey(Inspection, models.CASCADE, related_name="items",
+                                   verbose_name=_("inspection"))
+    rating = models.ForeignKey(Rating, models.PROTECT, related_name="inspection_items",
+                               verbose_name=_("rating"))
+    conclusion = models.CharField(_("conclusion"), max_length=10,
+                                  choices=InspectionConclusion.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("product inspected")
+        verbose_name_plural = _("products inspected")
+        ordering = ["inspection", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["inspection", "rating"],
+                                    name="unique_inspection_rating"),
+        ]
+
+    def __str__(self):
+        return f"{self.inspection} — {self.rating}"
+
+
+class InspectionFinding(models.Model):
+    """What an inspection found on one criterion of a product's scoresheet."""
+
+    item = models.ForeignKey(InspectionItem, models.CASCADE, related_name="findings",
+                             verbose_name=_("product inspected"))
+    criterion = models.ForeignKey("scoring.Criterion", models.PROTECT, related_name="+",
+                                  verbose_name=_("criterion"))
+    meets = models.BooleanField(_("still meets"))
+    note = models.TextField(_("finding"), blank=True)
+
+    class Meta:
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+        ordering = ["item", "criterion__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "criterion"],
+                                    name="unique_finding_criterion"),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion} {'✓' if self.meets else '✗'}"
+
+
+def inspection_upload_path(instance, filename):
+    """Stored names never come from the user (docs/uploads.md)."""
+    return f"inspections/{instance.inspection_id}/{instance.stored_name}"
+
+
+class InspectionFile(models.Model):
+    """A file of an inspection: minutes, photos, test reports."""
+
+    inspection = models.ForeignKey(Inspection, models.CASCADE, related_name="files",
+                                   verbose_name=_("inspection"))
+    file = models.FileField(_("file"), upload_to=inspection_upload_path, max_length=300)
+    stored_name = models.CharField(max_length=80, editable=False)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+",
+                                    verbose_name=_("uploaded by"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("inspection file")
+        verbose_name_plural = _("inspection files")
+        ordering = ["inspection", "uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class RevocationGround(models.TextChoices):
+    """The six grounds of 26/2026 Điều 8 (docs/ratings-lifecycle.md)."""
+
+    UNTRUTHFUL = "a", _("a) Untruthful or forged dossier")
+    NOT_MEETING = "b", _("b) The product no longer meets the criteria (inspection conclusion)")
+    VIOLATION = "c", _("c) Violation of the law on quality, food safety, environment, "
+                       "intellectual property, labelling or other law")
+    MISUSE = "d", _("d) Misuse of the OCOP mark")
+    STOPPED = "dd", _("đ) The producer stopped producing")
+    OTHER = "e", _("e) Other cases concluded by a competent authority")
+
+
+class RevocationState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", _("Issued")
+
+
+class Revocation(models.Model):
+    """The revocation (thu hồi) of a rating on one ground, citing the conclusion it rests on
+    — an inspection's (``inspection_item``) or another body's (``conclusion_reference``) —
+    decided by a revocation ``decision`` within the regime's deadline from the conclusion."""
+
+    rating = models.ForeignKey(Rating, models.PROTECT, related_name="revocations",
+                               verbose_name=_("rating"))
+    ground = models.CharField(_("ground"), max_length=2, choices=RevocationGround.choices)
+    inspection_item = models.ForeignKey(
+        InspectionItem, models.PROTECT, null=True, blank=True, related_name="revocations",
+        verbose_name=_("inspection conclusion"))
+    conclusion_reference = models.CharField(
+        _("conclusion cited"), max_length=300, blank=True,
+        help_text=_("The body, number and date of the conclusion, when not an inspection "
+                    "recorded here."))
+    conclusion_date = models.DateField(_("date of the conclusion"))
+    deadline = models.DateField(_("decide by"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=RevocationState.choices,
+                             default=RevocationState.DRAFT, db_index=True)
+    decision = models.OneToOneField(Decision, models.PROTECT, null=True, blank=True,
+                                    related_name="revocation",
+                                    verbose_name=_("revocation decision"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
+                                   blank=True, related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("revocation")
+        verbose_name_plural = _("revocations")
+        ordering = ["-conclusion_date", "-id"]
+        constraints = [
+            # one revocation of a rating at a time (a draft counts)
+            models.UniqueConstraint(fields=["rating"], name="one_revocation_per_rating"),
+            models.CheckConstraint(
+                condition=~Q(ground="b") | Q(inspection_item__isnull=False),
+                name="revocation_b_cites_inspection"),
+            models.CheckConstraint(
+                condition=Q(inspection_item__isnull=False) | ~Q(conclusion_reference=""),
+                name="revocation_cites_conclusion"),
+        ]
+
+    def __str__(self):
+        return _("Revocation of %(rating)s") % {"rating": self.rating}

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "ocop.regions",
     "ocop.audit",
     "ocop.documents",
+    "ocop.notices",
     "ocop.web",
     "scoring",
     "dossiers",

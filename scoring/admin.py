@@ -21,6 +21,7 @@ from .models import (
     ProductGroup,
     ProductSubgroup,
     Regime,
+    RoundWindow,
     Section,
     StarBand,
 )
@@ -38,19 +39,25 @@ class StarBandInline(admin.TabularInline):
     extra = 0
 
 
+class RoundWindowInline(admin.TabularInline):
+    model = RoundWindow
+    extra = 0
+
+
 @admin.register(Regime)
 class RegimeAdmin(admin.ModelAdmin):
     list_display = ("code", "slug", "effective_from", "effective_to", "validity_months",
                     "part_a_max", "part_b_max", "part_c_max")
     search_fields = ("code", "slug", "title")
-    inlines = [ProcessLevelInline, StarBandInline]
+    inlines = [ProcessLevelInline, StarBandInline, RoundWindowInline]
     fieldsets = [
         (None, {"fields": ("code", "slug", "title", "effective_from", "effective_to",
                            "criteria_from", "notes")}),
         (_("Validity and re-evaluation"), {"fields": (
             "validity_months", "notify_days_before_expiry", "filing_window_start_days_before",
             "filing_window_end_days_before", "grace_days_after_expiry", "processing_days",
-            "commune_deadline_working_days")}),
+            "commune_deadline_working_days", "revocation_deadline_days",
+            "written_reevaluation")}),
         (_("Part maxima"), {"fields": ("part_a_max", "part_b_max", "part_c_max")}),
     ]
 

@@ -62,6 +62,13 @@ class Regime(models.Model):
         _("re-evaluation processing (days)"), null=True, blank=True)
     commune_deadline_working_days = models.PositiveSmallIntegerField(
         _("commune pre-assessment deadline (working days)"), null=True, blank=True)
+    revocation_deadline_days = models.PositiveSmallIntegerField(
+        _("revocation decided within (days after the conclusion)"), null=True, blank=True,
+        help_text=_("26/2026 Điều 8: 15 days from the conclusion that grounds it."))
+    written_reevaluation = models.BooleanField(
+        _("re-evaluation by written opinions allowed"), default=False,
+        help_text=_("A council may decide a re-evaluation by its members' written opinions "
+                    "instead of a meeting (26/2026)."))
     part_a_max = models.PositiveSmallIntegerField(_("part A maximum"), default=40)
     part_b_max = models.PositiveSmallIntegerField(_("part B maximum"), default=25)
     part_c_max = models.PositiveSmallIntegerField(_("part C maximum"), default=35)
@@ -115,6 +122,39 @@ class Regime(models.Model):
     def is_in_force(self, day):
         return self.effective_from <= day and (self.effective_to is None
                                                or day <= self.effective_to)
+
+
+class RoundWindow(models.Model):
+    """One slot of a regime's round calendar (docs/regimes-and-levels.md): requests received
+    by ``receive_by`` (day/month) are finished by ``finish_by`` of the same year — under
+    26/2026, by 30/4 → by 30/6 and by 30/10 → by 30/12."""
+
+    regime = models.ForeignKey(Regime, models.CASCADE, related_name="round_windows",
+                               verbose_name=_("regime"))
+    order = models.PositiveSmallIntegerField(_("order"))
+    receive_by_month = models.PositiveSmallIntegerField(
+        _("requests received by (month)"), validators=[MinValueValidator(1),
+                                                       MaxValueValidator(12)])
+    receive_by_day = models.PositiveSmallIntegerField(
+        _("requests received by (day)"), validators=[MinValueValidator(1),
+                                                     MaxValueValidator(31)])
+    finish_by_month = models.PositiveSmallIntegerField(
+        _("finished by (month)"), validators=[MinValueValidator(1), MaxValueValidator(12)])
+    finish_by_day = models.PositiveSmallIntegerField(
+        _("finished by (day)"), validators=[MinValueValidator(1), MaxValueValidator(31)])
+
+    class Meta:
+        verbose_name = _("round window")
+        verbose_name_plural = _("round calendar")
+        ordering = ["regime", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["regime", "order"], name="unique_round_window"),
+        ]
+
+    def __str__(self):
+        return _("received by %(receive)s, finished by %(finish)s") % {
+            "receive": f"{self.receive_by_day:02d}/{self.receive_by_month:02d}",
+            "finish": f"{self.finish_by_day:02d}/{self.finish_by_month:02d}"}
 
 
 class ProcessKind(models.TextChoices):

@@ -74,6 +74,9 @@ REGIMES = [
         "grace_days_after_expiry": None,
         "processing_days": None,
         "commune_deadline_working_days": None,
+        "revocation_deadline_days": None,
+        "written_reevaluation": False,
+        "round_windows": [],
         "part_maxima": (35, 25, 40),
         "criteria_from": None,
         "notes": "Legacy data only (ratings issued before 24/02/2023); no criteria sets are "
@@ -112,6 +115,9 @@ REGIMES = [
         "processing_days": None,
         # No commune pre-assessment under 148 (the district council does the first step).
         "commune_deadline_working_days": None,
+        "revocation_deadline_days": None,
+        "written_reevaluation": False,
+        "round_windows": [],
         "part_maxima": (40, 25, 35),
         "criteria_from": None,
         "notes": "",
@@ -152,6 +158,9 @@ REGIMES = [
         "processing_days": None,
         # docs/deadlines.md: commune (1489, 26/2026) within 15 working days.
         "commune_deadline_working_days": 15,
+        "revocation_deadline_days": None,
+        "written_reevaluation": False,
+        "round_windows": [],
         "part_maxima": (40, 25, 35),
         # Same criteria sets as 148 (1489 changed the process only).
         "criteria_from": "148/QĐ-TTg",
@@ -181,6 +190,12 @@ REGIMES = [
         "grace_days_after_expiry": 180,
         "processing_days": 45,
         "commune_deadline_working_days": 15,
+        # docs/ratings-lifecycle.md: revocation within 15 days of the conclusion
+        # (Điều 8); a re-evaluation may be decided by written opinions; rounds:
+        # requests received by 30/4 finished by 30/6, by 30/10 finished by 30/12.
+        "revocation_deadline_days": 15,
+        "written_reevaluation": True,
+        "round_windows": [((30, 4), (30, 6)), ((30, 10), (30, 12))],  # (day, month)
         "part_maxima": (40, 25, 35),
         "criteria_from": None,
         "notes": "At least two rounds a year: round 1 finished by 30/6 for requests received "
@@ -194,7 +209,8 @@ REGIME_FIELDS = (
     "slug", "title", "effective_from", "effective_to", "validity_months",
     "notify_days_before_expiry", "filing_window_start_days_before",
     "filing_window_end_days_before", "grace_days_after_expiry", "processing_days",
-    "commune_deadline_working_days", "notes", "legal_basis",
+    "commune_deadline_working_days", "notes", "legal_basis", "revocation_deadline_days",
+    "written_reevaluation",
 )
 
 
@@ -202,7 +218,8 @@ def _decimal(value):
     return None if value is None else Decimal(value)
 
 
-def sync_regimes(Regime, ProcessLevel, StarBand, regimes=REGIMES):  # noqa: N803
+def sync_regimes(Regime, ProcessLevel, StarBand, regimes=REGIMES,  # noqa: N803
+                 RoundWindow=None):  # noqa: N803
     """Create or update the regimes, their levels and bands from ``regimes``.
 
     Takes the model classes so that a migration can pass its historical models. Rows are
@@ -242,6 +259,13 @@ def sync_regimes(Regime, ProcessLevel, StarBand, regimes=REGIMES):  # noqa: N803
         StarBand.objects.filter(regime=regime).exclude(
             stars__in=[stars for stars, _min in data["bands"]]
         ).delete()
+        if RoundWindow is not None:
+            windows = data.get("round_windows", [])
+            for order, ((r_day, r_month), (f_day, f_month)) in enumerate(windows, 1):
+                RoundWindow.objects.update_or_create(regime=regime, order=order, defaults={
+                    "receive_by_day": r_day, "receive_by_month": r_month,
+                    "finish_by_day": f_day, "finish_by_month": f_month})
+            RoundWindow.objects.filter(regime=regime, order__gt=len(windows)).delete()
     for data in regimes:
         source = by_code[data["criteria_from"]] if data["criteria_from"] else None
         regime = by_code[data["code"]]
