@@ -3,6 +3,8 @@ each checks the shape of one parameter and answers 400 naming it (docs/input.md)
 database error. What the filters mean stays with the queries (``dossiers.queries``,
 ``dossiers.ratings``)."""
 
+import re
+
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
@@ -43,6 +45,16 @@ def bounded_param(params, name, low, high, message):
     if len(value) > 12 or not low <= int(value) <= high:
         raise bad_filter(name, message)
     return int(value)
+
+
+def month_param(params, name):
+    """A month as ``YYYY-MM`` (e.g. 2027-01), or ``None`` when absent or empty."""
+    value = params.get(name, "").strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise bad_filter(name, _("Enter a month as YYYY-MM, e.g. 2027-01."))
+    return value
 
 
 def choice_param(params, name, values):

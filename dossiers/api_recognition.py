@@ -13,9 +13,10 @@ Under ``/api/v1/`` (registered on ``dossiers.api.router`` by :func:`register`):
   ``error.code`` ``not_ready`` (being made, or the making failed: retry later) or
   ``no_file`` (a draft, or a Ministry decision recorded from its number and date: no file
   is kept here).
-* ``ratings/`` — list (``?stars=&state=&criteria_set=&unit=&expiring_within=&q=``) and
-  retrieve. Scoped by ``dossiers.queries.ratings_visible_to`` (products of the user's
-  areas). ``verification_url`` is the public page the certificate's QR code opens.
+* ``ratings/`` — list (``?stars=&state=&criteria_set=&unit=&expiring_within=
+  &expires_month=&q=``) and retrieve. Scoped by ``dossiers.queries.ratings_visible_to``
+  (products of the user's areas). ``verification_url`` is the public page the
+  certificate's QR code opens.
 * ``ratings/{id}/certificate/`` — the certificate's PDF (404 ``not_ready`` until made).
 
 Nothing here writes: drafting and issuing go through ``dossiers.decisions`` from the pages;
@@ -48,7 +49,7 @@ from ocop.api import ScopedObjectMixin, UnitSerializer
 from ocop.documents.pdf import content_disposition
 from ocop.text import fold
 
-from .api_params import bounded_param, choice_param, id_param, search_param
+from .api_params import bounded_param, choice_param, id_param, month_param, search_param
 from .models import (
     RECOGNISED_STARS,
     Decision,
@@ -387,6 +388,8 @@ RATING_FILTERS = [
     OpenApiParameter("expiring_within", int, description="Days (0 to "
                      f"{EXPIRING_MAX_DAYS}): valid or due ratings whose validity ends by "
                      "today plus that many days (those already past included)."),
+    OpenApiParameter("expires_month", str, description="A month as YYYY-MM: ratings whose "
+                     "validity ends in that month."),
     OpenApiParameter("q", str, description="Product or producer name, accents and case "
                      "ignored."),
 ]
@@ -425,6 +428,7 @@ class RatingViewSet(ScopedObjectMixin, viewsets.ReadOnlyModelViewSet):
             "expiring_within": bounded_param(
                 params, "expiring_within", 0, EXPIRING_MAX_DAYS,
                 _("Enter a number of days from 0 to %(max)s.") % {"max": EXPIRING_MAX_DAYS}),
+            "expires_month": month_param(params, "expires_month"),
             "q": search_param(params),
         }
         return filter_ratings(queryset, filters)

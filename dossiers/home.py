@@ -1,9 +1,10 @@
 """Figures for the home page panels of officers and department staff (one query each):
 ``home_panel``, registered in ``DossiersConfig.ready`` (see ``ocop.web.panels``)."""
 
-from datetime import timedelta
+import datetime
 
 from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from .deadlines import overdue_q
@@ -34,14 +35,17 @@ def recognition_counts(user, today=None):
     drafts, forwarded dossiers without a round, ratings and those expiring soon."""
     from .decisions import pending_results
     from .forwarding import awaiting_round
-    from .models import ACTIVE_RATING_STATES, DecisionState
+    from .models import ACTIVE_RATING_STATES, DecisionState, RatingState
     from .queries import decisions_visible_to, ratings_visible_to
 
     today = today or timezone.localdate()
     ratings = ratings_visible_to(user).aggregate(
         active=Count("pk", filter=Q(state__in=ACTIVE_RATING_STATES)),
+        due=Count("pk", filter=Q(state=RatingState.DUE)),
+        expired=Count("pk", filter=Q(state=RatingState.EXPIRED)),
+        revoked=Count("pk", filter=Q(state=RatingState.REVOKED)),
         expiring=Count("pk", filter=Q(state__in=ACTIVE_RATING_STATES,
-                                      valid_until__lte=today + timedelta(
+                                      valid_until__lte=today + datetime.timedelta(
                                           days=EXPIRING_DAYS))))
     return {
         "pending": pending_results(user).count(),
@@ -53,6 +57,34 @@ def recognition_counts(user, today=None):
 
 #: "Expiring soon" on the home page: the 26/2026 re-evaluation window opens 180 days before.
 EXPIRING_DAYS = 180
+#: Months shown by the expiry calendar of the department's home.
+CALENDAR_MONTHS = 12
+
+
+def month_start(day, months_later=0):
+    """The first day of the month ``months_later`` months after ``day``'s month."""
+    index = day.year * 12 + day.month - 1 + months_later
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def expiry_calendar(user, today=None):
+    """The active ratings the user sees that reach the end of their validity in each of the
+    next ``CALENDAR_MONTHS`` months, this month first (one query): a list of
+    ``{"month": date (the 1st), "count": n}``, months without an expiry included."""
+    from .models import ACTIVE_RATING_STATES
+    from .queries import ratings_visible_to
+
+    today = today or timezone.localdate()
+    first, end = month_start(today), month_start(today, CALENDAR_MONTHS)
+    counts = dict(
+        ratings_visible_to(user)
+        .filter(state__in=ACTIVE_RATING_STATES, valid_until__gte=first, valid_until__lt=end)
+        .annotate(month=TruncMonth("valid_until")).order_by()
+        .values_list("month").annotate(n=Count("pk")).values_list("month", "n"))
+    counts = {(m.date() if isinstance(m, datetime.datetime) else m): n
+              for m, n in counts.items()}
+    return [{"month": month, "count": counts.get(month, 0)}
+            for month in (month_start(today, k) for k in range(CALENDAR_MONTHS))]
 
 
 def home_panel(user, context):
@@ -61,4 +93,6 @@ def home_panel(user, context):
     if not (context.get("department_units") or context.get("officer_units")):
         return None
     return {"counts": dossier_counts(user), "rounds": open_rounds(user),
-            "recognition": recognition_counts(user)}
+            "recognition": recognition_counts(user),
+            "expiry_calendar": (expiry_calendar(user) if context.get("department_units")
+                                else None)}

@@ -108,6 +108,12 @@ def filter_ratings(queryset, filters, today=None):
         queryset = queryset.filter(_area_q(filters["area"]))
     if filters.get("criteria_set") not in (None, ""):
         queryset = with_criteria_set(queryset).filter(criteria_set_pk=filters["criteria_set"])
+    month = filters.get("expires_month")
+    if month not in (None, ""):
+        # "YYYY-MM" (checked by the form and the API parameters): its ratings' validity
+        # ends in that month
+        year, number = (int(part) for part in str(month).split("-"))
+        queryset = queryset.filter(valid_until__year=year, valid_until__month=number)
     days = filters.get("expiring_within")
     if days not in (None, ""):
         # bounded here too, whoever calls: a date past year 9999 is an OverflowError
@@ -119,7 +125,7 @@ def filter_ratings(queryset, filters, today=None):
 
 def register_order(queryset, filters):
     """Newest decisions first; soonest end of validity first when looking for expiries."""
-    if filters.get("expiring_within") not in (None, ""):
+    if filters.get("expiring_within") not in (None, "") or filters.get("expires_month"):
         return queryset.order_by("valid_until", "product__name", "pk")
     return queryset.order_by("-decision_date", "-pk")
 
@@ -235,6 +241,11 @@ class RatingFilterForm(forms.Form):
             "max_value": _("Enter a number of days from 0 to %(limit)s.") % {
                 "limit": EXPIRING_MAX_DAYS},
         })
+
+    expires_month = forms.RegexField(
+        label=_("Validity ends in (month)"), required=False, regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "2027-01"}),
+        error_messages={"invalid": _("Enter a month as YYYY-MM, e.g. 2027-01.")})
 
     def __init__(self, *args, ratings, **kwargs):
         super().__init__(*args, **kwargs)

@@ -360,6 +360,7 @@ def test_filters_combine(client, world):
     "?stars=9", "?stars=abc", "?area=999999999999999999999999", "?area=x",
     "?criteria_set=-1", "?state=bogus", "?expiring_within=abc", "?expiring_within=-5",
     "?expiring_within=99999999999999999999", "?q=" + "a" * 500, "?page=zzz",
+    "?expires_month=2027-13", "?expires_month=27-01", "?expires_month=abc",
 ])
 def test_unusable_filter_is_reported_and_ignored(client, world, query):
     html = register(client, world, "staff", query)
@@ -701,3 +702,90 @@ def test_rating_recorded_without_a_decision_has_no_certificate_to_wait_for(clien
               "decision of this system).") in html
     assert f"/ratings/{legacy.pk}/certificate/" not in html
     assert client.get(f"/ratings/{legacy.pk}/certificate/").status_code == 404
+
+
+# --- by month: the register's month filter and the department's expiry calendar -------------
+
+
+def _calendar(html):
+    """{"MM/YYYY": count} of the home page's expiry calendar."""
+    start = html.index('id="card-expiry-calendar"')
+    table = html[start:html.index("</table>", start)]
+    return {month: int(n) for month, n in re.findall(
+        r'<th scope="row">(?:<a [^>]*>)?(\d\d/\d{4})(?:</a>)?</th>\s*<td class="num">(\d+)</td>',
+        table)}
+
+
+def test_month_filter_lists_the_ratings_whose_validity_ends_that_month(client, world):
+    Rating.objects.filter(pk=world["fish"].pk).update(valid_until=datetime.date(2027, 1, 31))
+    Rating.objects.filter(pk=world["cake"].pk).update(valid_until=datetime.date(2027, 2, 1))
+
+    assert row_ids(register(client, world, "staff", "?expires_month=2027-01")) == ids(
+        world, "fish")
+    assert row_ids(register(client, world, "staff", "?expires_month=2027-02")) == ids(
+        world, "cake")
+    assert row_ids(register(client, world, "staff", "?expires_month=2027-05")) == ids(
+        world, "legacy")  # 01/05/2027
+    # the outsider's rating of another province ends in some month too: never listed
+    assert row_ids(register(client, world, "outsider", "?expires_month=2027-01")) == set()
+
+
+def test_month_filter_of_the_api_checks_its_shape(client, world):
+    Rating.objects.filter(pk=world["fish"].pk).update(valid_until=datetime.date(2027, 1, 31))
+    login(client, world["staff"])
+
+    listed = client.get("/api/v1/ratings/?expires_month=2027-01").json()
+    bad = client.get("/api/v1/ratings/?expires_month=2027-1", HTTP_ACCEPT_LANGUAGE="vi")
+
+    assert [row["id"] for row in listed["results"]] == [world["fish"].pk]
+    assert bad.status_code == 400
+    assert bad.json()["error"]["fields"] == {
+        "expires_month": [vi("Enter a month as YYYY-MM, e.g. 2027-01.")]}
+
+
+def test_department_home_shows_due_expired_and_the_next_12_months(client, world, monkeypatch):
+    today = datetime.date(2026, 12, 6)
+    monkeypatch.setattr(timezone, "localdate", lambda *args: today)
+    Rating.objects.filter(pk=world["fish"].pk).update(valid_until=datetime.date(2026, 12, 31))
+    Rating.objects.filter(pk=world["cake"].pk).update(
+        valid_until=datetime.date(2027, 11, 30), state=RatingState.DUE)
+    # the legacy rating ends 01/05/2027; one past the 12 months and one expired do not count
+    outside = Rating.objects.filter(pk=world["legacy"].pk)
+    outside.update(valid_until=datetime.date(2027, 12, 1))
+
+    response, html = get(login(client, world["staff"]), "/")
+    calendar = _calendar(html)
+
+    assert list(calendar) == ["12/2026", "01/2027", "02/2027", "03/2027", "04/2027",
+                              "05/2027", "06/2027", "07/2027", "08/2027", "09/2027",
+                              "10/2027", "11/2027"]
+    assert calendar["12/2026"] == 1 and calendar["11/2027"] == 1
+    assert sum(calendar.values()) == 2  # 12/2027 is the 13th month
+    assert 'href="/ratings/?expires_month=2026-12"' in html
+    assert vi("Expiry calendar (next 12 months)") in html
+    assert 'href="/ratings/?state=due"' in html
+
+
+def test_officer_home_has_no_calendar_but_the_due_count(client, world):
+    Rating.objects.filter(pk=world["fish"].pk).update(state=RatingState.DUE)
+
+    response, html = get(login(client, world["colleague"]), "/")
+
+    assert 'id="card-expiry-calendar"' not in html
+    assert 'href="/ratings/?state=due"' in html
+
+
+def test_expiry_calendar_counts_only_what_the_user_sees_in_one_query(
+        world, django_assert_num_queries):
+    from dossiers.home import expiry_calendar
+
+    Rating.objects.filter(pk=world["fish"].pk).update(valid_until=datetime.date(2027, 3, 3))
+    Rating.objects.filter(pk=world["foreign"].pk).update(valid_until=datetime.date(2027, 3, 9))
+    world["staff"].refresh_from_db()
+    world["outsider"].refresh_from_db()
+    staff = expiry_calendar(world["staff"], datetime.date(2027, 3, 1))
+    theirs = expiry_calendar(world["outsider"], datetime.date(2027, 3, 1))
+
+    assert staff[0] == {"month": datetime.date(2027, 3, 1), "count": 1}
+    assert theirs[0] == {"month": datetime.date(2027, 3, 1), "count": 1}
+    assert staff[-1]["month"] == datetime.date(2028, 2, 1)
