@@ -160,13 +160,16 @@ class SessionSerializer(serializers.ModelSerializer):
     state = serializers.CharField(read_only=True,
                                   help_text="preparing, open (for scoring), meeting, closed.")
     state_display = serializers.CharField(source="get_state_display", read_only=True)
+    mode = serializers.CharField(read_only=True, help_text="meeting, or written (members' "
+                                 "written opinions without a meeting, by opinions_due).")
+    opinions_due = serializers.DateField(read_only=True, allow_null=True)
     agenda = AgendaItemSerializer(many=True, read_only=True)
     my_membership = serializers.SerializerMethodField()
 
     class Meta:
         model = EvaluationSession
-        fields = ["id", "council", "round", "date", "place", "state", "state_display",
-                  "closed_at", "agenda", "my_membership"]
+        fields = ["id", "council", "round", "date", "place", "mode", "opinions_due", "state",
+                  "state_display", "closed_at", "agenda", "my_membership"]
 
     @extend_schema_field(MembershipSerializer(allow_null=True))
     def get_my_membership(self, session):

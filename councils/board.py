@@ -160,9 +160,16 @@ class Board:
     def scoring_open(self):
         return self.session.is_open_for_scoring
 
+    can_close: bool = False  # may close items and the session now (``rules``)
+
     @property
     def in_meeting(self):
         return self.session.state == SessionState.MEETING
+
+    @property
+    def written(self):
+        """Decided by written opinions: no meeting (docs/councils.md)."""
+        return rules.is_written(self.session)
 
     @property
     def meeting_day_reached(self):
@@ -234,7 +241,8 @@ def build_board(user, session, *, dossier_id=None):
             member_totals=totals, counted_names=names, hidden_reason=view.reason))
     return Board(session=session, rows=rows, quorum=q, member=actor.member,
                  can_track=rules.may(actor, "track", session),
-                 is_chair=actor.role == MemberRole.CHAIR)
+                 is_chair=actor.role == MemberRole.CHAIR,
+                 can_close=rules.check(actor, "close_item", session) is None)
 
 
 def _member_total(recorded):

@@ -195,7 +195,9 @@ def session_create(request, council_id):
         try:
             session = services.create_session(request.user, council=council,
                                               round=data["round"], date=data["date"],
-                                              place=data["place"])
+                                              place=data["place"],
+                                              mode=data.get("mode") or "meeting",
+                                              opinions_due=data.get("opinions_due"))
         except services.CouncilError as error:
             _show_on_form(request, form, error)
         else:
@@ -226,6 +228,7 @@ def session_detail(request, session_id):
         "can_run": rules.may(actor, "open_scoring", session),
         "can_track": rules.may(actor, "track", session),
         "is_chair": actor.role == MemberRole.CHAIR,
+        "can_close": rules.may(actor, "close_session", session),
         "may_see_results": rules.may_see_results(actor, session),
         "membership": actor.member,
     })

@@ -33,17 +33,15 @@ import datetime
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from dossiers.demo import Story, _clock, _Teller
+from dossiers.demo import Story, _clock, _round, _Teller, rounds_26, tell_26
 from dossiers.models import DossierState, EvaluationRound, Gender, ProducerType
 from ocop.accounts.models import User
 from ocop.regions.models import AdministrativeUnit, Level
 from scoring import services as scoring
-from scoring.models import Criterion, Option, ProcessLevel, Regime
+from scoring.models import Criterion, Option
 
 from . import services
 from .models import Council, MemberRole
-
-YEAR = 2026
 
 #: (full name, organisation) of ``<prefix>.1``, ``.2``… — the first is the chair, the second the
 #: vice-chair.
@@ -190,19 +188,12 @@ CAPPED = {2}
 
 def _history_rounds(district):
     """Round 1/2025 of the district (148) and round 2/2025 of pre-2025 Cần Thơ (148,
-    province), where the district forwards."""
-    regime = Regime.objects.get(slug="148")
-    district_round, _created = EvaluationRound.objects.get_or_create(
-        unit=district, level=ProcessLevel.objects.get(regime=regime, admin_level="district"),
-        year=2025, number=1,
-        defaults={"regime": regime, "intake_deadline": datetime.date(2025, 5, 15),
-                  "planned_session_date": NINH_KIEU_HELD, "is_open": True})
-    province_round, _created = EvaluationRound.objects.get_or_create(
-        unit=district.province or district.parent,
-        level=ProcessLevel.objects.get(regime=regime, admin_level="province"),
-        year=2025, number=2,
-        defaults={"regime": regime, "intake_deadline": datetime.date(2025, 6, 30),
-                  "planned_session_date": datetime.date(2025, 8, 15), "is_open": True})
+    province), where the district forwards; both end before the districts and the pre-2025
+    province did (30/06/2025) and before 148 as written did (05/07/2025)."""
+    district_round = _round("148", "district", district, 2025, 1,
+                            datetime.date(2025, 5, 15), NINH_KIEU_HELD)
+    province_round = _round("148", "province", district.province or district.parent, 2025, 2,
+                            datetime.date(2025, 6, 25), datetime.date(2025, 6, 30))
     return district_round, province_round
 
 
@@ -299,14 +290,15 @@ OPEN_STORY = Story(
     "Mứt khóm sấy dẻo Phong Điền", 7, "pre_assessed_26", 28, "Ấp Tân Long A")
 
 
+def _anchor(round_):
+    """The stories of the current round are dated before its intake closed."""
+    return min(timezone.localdate(), round_.intake_deadline)
+
+
 def _open_session_dossiers(round_):
-    """The open session's dossier, filed and pre-assessed by the department through
+    """The open session's dossier, filed and pre-assessed by the commune's officer through
     ``dossiers.services`` (as the dossier demo tells its stories)."""
-    staff = User.objects.get(username="sonn.cantho")
-    unit = AdministrativeUnit.objects.current().get(province=round_.unit,
-                                                    name=OPEN_STORY.unit)
-    teller = _Teller(staff, round_, {unit.name: unit}, timezone.localdate(), 9)
-    teller.tell(0, OPEN_STORY)
+    tell_26(round_, [OPEN_STORY], _anchor(round_), 9)
     return list(round_.dossiers.filter(
         product__producer__registration_no=OPEN_STORY.registration_no,
         state=DossierState.PRE_ASSESSED))
@@ -328,11 +320,8 @@ CAN_THO_CLOSED_TARGETS = [(82, 80, 84, 79, 81, 83, 80, 82, 78),
 
 def _seed_can_tho_closed(staff, council, round_):
     """A session of the province council held about two weeks before seeding, closed."""
-    units = {u.name: u for u in AdministrativeUnit.objects.current().filter(
-        province=round_.unit, name__in=[s.unit for s in CAN_THO_CLOSED_STORIES])}
     today = timezone.localdate()
-    teller = _Teller(staff, round_, units, today, 10)
-    dossiers = [d for i, s in enumerate(CAN_THO_CLOSED_STORIES) if (d := teller.tell(i, s))]
+    dossiers = tell_26(round_, CAN_THO_CLOSED_STORIES, _anchor(round_), 10)
     if not dossiers:
         return None
     held = today - datetime.timedelta(days=14)
@@ -371,12 +360,14 @@ def seed_can_tho(ctx):
     council = services.create_council(staff, data={
         "name": "Hội đồng đánh giá, phân hạng sản phẩm OCOP thành phố Cần Thơ",
         "level": "province", "unit": province, "decision_number": CAN_THO_DECISION,
-        "decision_date": datetime.date(YEAR, 2, 10),
+        "decision_date": datetime.date(2026, 2, 10),
         "decision_signer": "Chủ tịch Ủy ban nhân dân thành phố Cần Thơ",
-        "term_start": datetime.date(YEAR, 2, 10), "term_end": datetime.date(YEAR + 1, 2, 9),
+        "term_start": datetime.date(2026, 2, 10), "term_end": datetime.date(2027, 2, 9),
     }, members=_members(users, CAN_THO_MEMBERS))
+    # The 26/2026 round whose sessions are held now (dossiers.demo.rounds_26).
+    year, number, _receive, _finish = rounds_26(timezone.localdate())["current"]
     round_ = EvaluationRound.objects.get(unit=province, level__admin_level="province",
-                                         year=YEAR, number=2)
+                                         regime__slug="26/2026", year=year, number=number)
     _seed_can_tho_closed(staff, council, round_)
     dossiers = _open_session_dossiers(round_)
     session = services.create_session(

@@ -24,7 +24,7 @@ from ocop.regions.models import AdministrativeUnit
 from scoring.models import ProcessKind
 
 from . import queries
-from .models import Council, CouncilMember, MemberRole
+from .models import Council, CouncilMember, MemberRole, SessionMode
 from .services import AGENDA_STATES
 
 #: Longest evidence note accepted for one criterion.
@@ -231,6 +231,13 @@ class SessionForm(forms.Form):
     date = forms.DateField(label=_("Date"), widget=DateInput(),
                            input_formats=DATE_FORMATS)
     place = forms.CharField(label=_("Place"), max_length=300, required=False)
+    mode = forms.ChoiceField(
+        label=_("How the council decides"), choices=SessionMode.choices,
+        initial=SessionMode.MEETING, required=False,
+        help_text=_("Written opinions without a meeting: re-evaluation dossiers only "
+                    "(26/2026)."))
+    opinions_due = forms.DateField(label=_("Written opinions due by"), required=False,
+                                   widget=DateInput(), input_formats=DATE_FORMATS)
 
     def __init__(self, *args, user, council, **kwargs):
         super().__init__(*args, **kwargs)
@@ -239,6 +246,17 @@ class SessionForm(forms.Form):
             unit__in=AdministrativeUnit.objects.within([council.unit]),
             level__kind=ProcessKind.COUNCIL, level__admin_level=council.level,
         ).select_related("unit").order_by("-year", "-number")
+        # written opinions are offered where a round's regime allows them (26/2026)
+        if not self.fields["round"].queryset.filter(regime__written_reevaluation=True).exists():
+            del self.fields["mode"]
+            del self.fields["opinions_due"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("mode") == SessionMode.WRITTEN and not data.get("opinions_due"):
+            self.add_error("opinions_due", _("Give the date by which the members send their "
+                                             "written opinions."))
+        return data
 
 
 class AgendaForm(forms.Form):

@@ -34,6 +34,7 @@ from .models import (
     EvaluationSession,
     GeneratedDocument,
     MemberRole,
+    SessionMode,
     SessionState,
 )
 from .results import member_name, quorum
@@ -119,6 +120,8 @@ def minutes_context(session):
     else:  # written opinions: who took part = who submitted a sheet (+ the secretary)
         present_ids = set(q.present_ids) | {m.pk for m in members
                                             if m.role == MemberRole.SECRETARY}
+        if session.mode == SessionMode.WRITTEN:  # who sent an opinion (a scoresheet)
+            present_ids = set(q.present_ids)
     present = [_person(m) for m in members if m.pk in present_ids]
     absent = [_person(m) for m in members if m.pk not in present_ids]
 
@@ -182,6 +185,10 @@ def minutes_context(session):
         "session_day": day_text(session.date),
         "round": session.round,
         "by_meeting": q.by_meeting,
+        # written opinions (docs/councils.md): "lấy ý kiến bằng văn bản", no attendance
+        "written": session.mode == SessionMode.WRITTEN,
+        "opinions_due": (session.opinions_due.strftime("%d/%m/%Y")
+                         if session.opinions_due else ""),
         "quorum": q,
         "present": present,
         "absent": absent,

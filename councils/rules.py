@@ -50,10 +50,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dossiers import rules as in_force
 from ocop.accounts.queries import is_admin
 
 from . import queries
-from .models import SCORING_STATES, MemberRole, PeerVisibility, SessionState
+from .models import SCORING_STATES, MemberRole, PeerVisibility, SessionMode, SessionState
 
 S = SessionState
 #: Session states in which the agenda may still change.
@@ -80,6 +81,17 @@ ACTIONS = {
     "close_session": ({CHAIR}, (S.MEETING,)),
     "track": ({MANAGER, CHAIR, VICE_CHAIR, SECRETARY}, None),
     "request_minutes": ({MANAGER, CHAIR, SECRETARY}, (S.CLOSED,)),
+}
+
+#: A session decided by members' written opinions (``SessionMode.WRITTEN``, 26/2026
+#: re-evaluations; docs/councils.md): no meeting, no attendance, no quorum — the chair or
+#: the secretary closes the items and the session while it is open for scoring. Actions
+#: listed here replace their ``ACTIONS`` entry; ``None``: the action does not exist there.
+WRITTEN_ACTIONS = {
+    "start_meeting": None,
+    "record_attendance": None,
+    "close_item": ({CHAIR, SECRETARY}, (S.OPEN,)),
+    "close_session": ({CHAIR, SECRETARY}, (S.OPEN,)),
 }
 
 ACTION_LABELS = {
@@ -161,9 +173,24 @@ def _actor(user, session):
     return user if isinstance(user, Actor) else Actor(user, session)
 
 
+def is_written(session):
+    return getattr(session, "mode", "meeting") == SessionMode.WRITTEN
+
+
+def _entry(action, session):
+    """``(who, states)`` of ``action`` in this session's mode, or None when the action
+    does not exist in it (a meeting in a written session)."""
+    if is_written(session) and action in WRITTEN_ACTIONS:
+        return WRITTEN_ACTIONS[action]
+    return ACTIONS[action]
+
+
 def may(user, action, session):
     """Role only (no state): may ``user`` ever do ``action`` in this session?"""
-    who, _states = ACTIONS[action]
+    entry = _entry(action, session)
+    if entry is None:
+        return False
+    who, _states = entry
     actor = _actor(user, session)
     if actor.role in who:
         return True
@@ -172,7 +199,11 @@ def may(user, action, session):
 
 def check(user, action, session):
     """Why ``user`` may not do ``action`` in ``session`` now, or None."""
-    who, states = ACTIONS[action]
+    entry = _entry(action, session)
+    if entry is None:
+        return Refusal("written", _("This session is decided by the members' written "
+                                    "opinions: it has no meeting and no attendance."))
+    who, states = entry
     if not may(user, action, session):
         return Refusal("permission", str(WHO_LABELS[action]))
     if states is not None and session.state not in states:
@@ -192,6 +223,23 @@ def meeting_day_refusal(session, today=None):
         return Refusal("before_meeting_day",
                        _("The council meets on %(date)s; this cannot be done before that "
                          "day.") % {"date": session.date.strftime("%d/%m/%Y")})
+    return None
+
+
+def written_close_refusal(session, result, today=None):
+    """A product of a written session is closed once every non-recused scoring member has
+    submitted, or after the opinions' deadline (a sheet not submitted by then is not
+    counted); never on no counted sheet (``close_item`` checks that)."""
+    today = today or timezone.localdate()
+    if today > session.opinions_due:
+        return None
+    missing = result.not_submitted
+    if missing:
+        return Refusal("opinions_pending", _(
+            "The written opinions are due by %(date)s; before then a product is closed only "
+            "once every scoring member has submitted. Not yet: %(list)s.") % {
+            "date": session.opinions_due.strftime("%d/%m/%Y"),
+            "list": ", ".join(s.name for s in missing)})
     return None
 
 
@@ -369,3 +417,36 @@ def export_refusal(user, session):
         return Refusal("confidential", _("The council's rules do not let you see the other "
                                          "members' scoresheets."))
     return None
+
+
+# --- the law in force at the date (docs/regimes-and-levels.md, "In force at the date") ------
+
+
+def council_date_refusal(unit, level_label, decision_date, regimes):
+    """A council set up on ``decision_date`` for ``unit``: the unit exists that day and a
+    regime in force that day has a council at the council's level. ``regimes``: (code,
+    effective_from, effective_to) of the regimes with a council at that level. Pure: dates
+    only."""
+    refusal = in_force.unit_refusal(unit, decision_date)
+    if refusal is not None:
+        return refusal
+    if any(in_force.regime_period_refusal(code, start, end, decision_date) is None
+           for code, start, end in regimes):
+        return None
+    return Refusal("regime", _(
+        "No regime in force on %(date)s has a %(level)s council (%(regimes)s).") % {
+        "date": decision_date.strftime("%d/%m/%Y"), "level": level_label,
+        "regimes": "; ".join(
+            f"{code}: {start:%d/%m/%Y}–{end:%d/%m/%Y}" if end else f"{code}: {start:%d/%m/%Y}–"
+            for code, start, end in regimes) or "—"})
+
+
+def session_date_refusal(council_unit, round_, day, windows=()):
+    """A session on ``day`` of a council of ``council_unit`` on ``round_``: the council's
+    unit and the round's exist that day, the round's regime is in force, and under a round
+    calendar (``windows``, see ``dossiers.rules.round_calendar_refusal``) the day is not
+    after the finished-by date of the round's slot. Pure: dates only."""
+    return (in_force.unit_refusal(council_unit, day) or in_force.unit_refusal(round_.unit, day)
+            or in_force.regime_refusal(round_.regime, day)
+            or in_force.round_calendar_refusal(round_.regime.code, windows,
+                                               round_.intake_deadline, day))

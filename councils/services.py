@@ -10,7 +10,8 @@ details=…)`` with a Vietnamese message when refused. The rules are written in
     class CouncilError(Exception): .message, .code, .details
 
     create_council(user, *, data: dict, members: list[dict]) -> Council
-    create_session(user, *, council, round, date, place="") -> EvaluationSession
+    create_session(user, *, council, round, date, place="", mode="meeting",
+                   opinions_due=None) -> EvaluationSession
     set_agenda(user, session, dossiers) -> EvaluationSession
         accepted / pre-assessed dossiers of the round; THE way a dossier enters evaluation
         (dossiers.services.start_evaluation(..., via_council=True))
@@ -45,8 +46,11 @@ POLICIES (the council's quy chế leaves them open; docs/councils.md explains ea
 * Divergence above the threshold blocks closing until a re-score brings the spread within
   it, or the chair records that the council discussed it and the members confirm their
   scores (``divergence_statement``: printed in the minutes, audited).
-* Members' written opinions without a meeting (26/2026 re-evaluations) are not built yet:
-  every item is closed in a meeting.
+* Members' written opinions without a meeting (``mode="written"``, 26/2026
+  re-evaluations only, ``rules.WRITTEN_ACTIONS``): no meeting, attendance or quorum; the
+  chair or the secretary closes an item once every non-recused scoring member has
+  submitted, or after ``opinions_due`` (a sheet not submitted by then is not counted),
+  and closes the session while it is open for scoring.
 * The agenda only grows: a dossier already on it is in evaluation and cannot be taken off;
   ``set_agenda`` with a list that omits one is refused.
 """
@@ -57,11 +61,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dossiers import rules as dossier_rules
 from dossiers import services as dossier_services
-from dossiers.models import Dossier, DossierState
+from dossiers.models import Dossier, DossierState, RegistrationType
 from ocop.audit.services import record
 from ocop.regions.models import AdministrativeUnit
-from scoring.models import ProcessKind, Scoresheet, SheetState
+from scoring.models import ProcessKind, Regime, Scoresheet, SheetState
 
 from . import queries, rules
 from .models import (
@@ -76,6 +81,7 @@ from .models import (
     ItemResultRecord,
     MemberRole,
     Recusal,
+    SessionMode,
     SessionState,
 )
 from .results import ItemResult, quorum
@@ -191,6 +197,7 @@ def create_council(user, *, data, members):
         _refuse(_("A %(level)s council must belong to a %(level)s.")
                 % {"level": council.get_level_display().lower()}, "invalid",
                 fields={"unit": [_("The area does not match the council's level.")]})
+    _check_council_in_force(council, unit)
 
     rows = []
     for i, raw in enumerate(members or []):
@@ -243,11 +250,59 @@ def create_council(user, *, data, members):
     return council
 
 
+def _check_council_in_force(council, unit):
+    """The council's unit exists on its decision date and a regime then in force has a
+    council at its level (docs/regimes-and-levels.md, "In force at the date")."""
+    regimes = list(Regime.objects.filter(
+        levels__kind=ProcessKind.COUNCIL, levels__admin_level=council.level).distinct()
+        .values_list("code", "effective_from", "effective_to"))
+    refusal = rules.council_date_refusal(unit, council.get_level_display().lower(),
+                                         council.decision_date, regimes)
+    if refusal is not None:
+        _refuse(refusal.message, refusal.code, fields={"decision_date": [refusal.message]})
+
+
+def _check_session_in_force(council, round_, date):
+    """The council's unit and the round's exist on the session's date, the round's regime
+    is in force then and the date keeps the regime's round calendar
+    (docs/regimes-and-levels.md, "In force at the date")."""
+    refusal = rules.session_date_refusal(council.unit, round_, date,
+                                         dossier_rules.regime_windows(round_.regime))
+    if refusal is not None:
+        _refuse(refusal.message, refusal.code, fields={"date": [refusal.message]})
+
+
 # --- sessions --------------------------------------------------------------------------------
 
 
-def create_session(user, *, council, round, date, place=""):
-    """A session of ``council`` for an evaluation round of the council's level and area."""
+def _check_mode(round_, date, mode, opinions_due):
+    """A written-opinion session (docs/councils.md): only where the round's regime allows
+    it (26/2026), with the opinions' deadline on or after the session's date."""
+    if mode not in SessionMode.values:
+        _refuse(_("Unknown way of deciding."), "invalid",
+                fields={"mode": [_("Choose a meeting or written opinions.")]})
+    if mode == SessionMode.MEETING:
+        return None
+    if not round_.regime.written_reevaluation:
+        message = _("Under %(regime)s the council decides in a meeting; written opinions "
+                    "without a meeting are allowed only where the regime provides for them "
+                    "(re-evaluations under 26/2026).") % {"regime": round_.regime.code}
+        _refuse(message, "written_not_allowed", fields={"mode": [message]})
+    if opinions_due is None:
+        _refuse(_("Give the date by which the members send their written opinions."),
+                "invalid", fields={"opinions_due": [_("This field is required.")]})
+    if date is not None and opinions_due < date:
+        message = _("The written opinions cannot be due before the session's date "
+                    "(%(date)s).") % {"date": date.strftime("%d/%m/%Y")}
+        _refuse(message, "invalid", fields={"opinions_due": [message]})
+    return opinions_due
+
+
+def create_session(user, *, council, round, date, place="", mode=SessionMode.MEETING,
+                   opinions_due=None):
+    """A session of ``council`` for an evaluation round of the council's level and area;
+    ``mode="written"`` with ``opinions_due``: decided by the members' written opinions
+    (re-evaluations, where the regime allows it)."""
     if not queries.can_manage_council(user, council):
         _refuse(rules.WHO_LABELS["plan_session"], "permission")
     level = round.level
@@ -260,12 +315,16 @@ def create_session(user, *, council, round, date, place=""):
     if date is None:
         _refuse(_("Give the date of the session."), "invalid",
                 fields={"date": [_("This field is required.")]})
+    _check_session_in_force(council, round, date)
+    opinions_due = _check_mode(round, date, mode, opinions_due)
     with transaction.atomic():
         session = EvaluationSession.objects.create(council=council, round=round, date=date,
-                                                   place=(place or "").strip())
+                                                   place=(place or "").strip(), mode=mode,
+                                                   opinions_due=opinions_due)
         record("session.created", session, actor=user,
                after={"council": council.pk, "round": round.pk, "date": str(date),
-                      "place": session.place})
+                      "place": session.place, "mode": mode,
+                      "opinions_due": str(opinions_due) if opinions_due else None})
     return session
 
 
@@ -296,6 +355,16 @@ def set_agenda(user, session, dossiers):
                       "session's: %(list)s.")
                     % {"list": "; ".join(_product_label(d) for d in wrong_round)},
                     "wrong_round", dossiers=[d.pk for d in wrong_round])
+        if rules.is_written(session):
+            not_reevaluation = [d for d in new
+                                if d.registration_type != RegistrationType.REEVALUATION]
+            if not_reevaluation:
+                _refuse(_("A session decided by written opinions takes re-evaluation "
+                          "dossiers only; these are not: %(list)s.")
+                        % {"list": "; ".join(f"{_product_label(d)} "
+                                             f"({d.get_registration_type_display()})"
+                                             for d in not_reevaluation)},
+                        "not_reevaluation", dossiers=[d.pk for d in not_reevaluation])
         not_ready = [d for d in new if d.state not in AGENDA_STATES]
         if not_ready:
             _refuse(_("Only accepted or pre-assessed dossiers can be put on the agenda; "
@@ -476,7 +545,9 @@ def close_item(user, session, dossier, *, divergence_statement=""):
     with transaction.atomic():
         session = _lock_session(session)
         _check(rules.check(user, "close_item", session))
-        _check(rules.meeting_day_refusal(session))
+        written = rules.is_written(session)
+        if not written:
+            _check(rules.meeting_day_refusal(session))
         item = (AgendaItem.objects.select_for_update(of=("self",))
                 .select_related("dossier__product", "dossier__criteria_set")
                 .filter(session=session, dossier=dossier).first())
@@ -484,9 +555,14 @@ def close_item(user, session, dossier, *, divergence_statement=""):
             _refuse(_("This dossier is not on the session's agenda."), "not_on_agenda")
         if item.closed_at is not None:
             _refuse(_("The result of this dossier has already been recorded."), "item_closed")
-        q = _check_quorum(session)
-        result = _item_result(session, item.dossier)
-        if result.pending:
+        if written:  # no meeting, no quorum: every opinion in, or the deadline passed
+            q = quorum(session)
+            result = _item_result(session, item.dossier)
+            _check(rules.written_close_refusal(session, result))
+        else:
+            q = _check_quorum(session)
+            result = _item_result(session, item.dossier)
+        if result.pending and not written:
             _refuse(_("These members have not submitted their scoresheet: %(list)s.")
                     % {"list": ", ".join(s.name for s in result.pending)}, "not_submitted",
                     members=[s.member_id for s in result.pending])

@@ -6,6 +6,7 @@ read-only: every change goes through ``dossiers.services`` (permission, audit, t
 search text), which the admin would bypass.
 """
 
+from django import forms
 from django.contrib import admin
 
 from ocop.admin_mixins import ReadOnlyInline, ReadOnlyMixin
@@ -27,8 +28,33 @@ from .models import (
 # --- configuration -----------------------------------------------------------------------------
 
 
+class EvaluationRoundForm(forms.ModelForm):
+    """The round's dates are checked as ``dossiers.rounds.create_round`` checks them: the
+    regime in force and the unit existing at the intake deadline and the planned session,
+    the regime's round calendar (docs/regimes-and-levels.md, "In force at the date")."""
+
+    class Meta:
+        model = EvaluationRound
+        fields = ("regime", "level", "unit", "year", "number", "intake_deadline",
+                  "planned_session_date", "is_open")
+
+    def clean(self):
+        from .rounds import round_refusals
+
+        data = super().clean()
+        errors = round_refusals(
+            regime=data.get("regime"), level=data.get("level"), unit=data.get("unit"),
+            year=data.get("year"), intake_deadline=data.get("intake_deadline"),
+            planned_session_date=data.get("planned_session_date"))
+        for field, messages in errors.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+        return data
+
+
 @admin.register(EvaluationRound)
 class EvaluationRoundAdmin(admin.ModelAdmin):
+    form = EvaluationRoundForm
     list_display = ("__str__", "regime", "level", "unit", "year", "number", "intake_deadline",
                     "planned_session_date", "is_open")
     list_filter = ("regime", "is_open", "year")
@@ -112,3 +138,54 @@ class RatingAdmin(ReadOnlyMixin, admin.ModelAdmin):
                     "valid_until", "state")
     list_filter = ("state", "stars", "regime")
     search_fields = ("product__name", "decision_number")
+
+
+# --- after recognition: inspections and revocation (read-only: dossiers.inspections and
+# dossiers.revocations own every change; docs/ratings-lifecycle.md) ---------------------------
+
+from .models import (  # noqa: E402
+    Inspection,
+    InspectionFile,
+    InspectionFinding,
+    InspectionItem,
+    InspectionPlan,
+    Revocation,
+)
+
+
+@admin.register(InspectionPlan)
+class InspectionPlanAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("title", "unit", "year", "created_at")
+    list_filter = ("year",)
+    list_select_related = ("unit",)
+
+
+class InspectionItemInline(ReadOnlyInline):
+    model = InspectionItem
+    fields = ("rating", "conclusion", "note")
+
+
+class InspectionFileInline(ReadOnlyInline):
+    model = InspectionFile
+    fields = ("original_name", "content_type", "size", "uploaded_by", "uploaded_at")
+
+
+@admin.register(Inspection)
+class InspectionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("__str__", "kind", "unit", "planned_on", "state", "conclusion_date")
+    list_filter = ("kind", "state")
+    list_select_related = ("unit",)
+    inlines = [InspectionItemInline, InspectionFileInline]
+
+
+@admin.register(InspectionFinding)
+class InspectionFindingAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("item", "criterion", "meets")
+    list_select_related = ("item__inspection", "item__rating__product", "criterion")
+
+
+@admin.register(Revocation)
+class RevocationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("rating", "ground", "conclusion_date", "deadline", "state", "decision")
+    list_filter = ("ground", "state")
+    list_select_related = ("rating__product", "decision")

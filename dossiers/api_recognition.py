@@ -6,8 +6,9 @@ Under ``/api/v1/`` (registered on ``dossiers.api.router`` by :func:`register`):
   number as printed, accents and case ignored: ``qd-ubnd`` finds ``05/QĐ-UBND``) and
   retrieve: the decision with its annex lines (``items``), the links to its files and the
   progress of their background rendering (``documents``). Scoped by
-  ``dossiers.queries.decisions_visible_to``: drafts only for the issuer's area; an officer
-  of a commune reads the issued decisions that recognise a product of the commune.
+  ``dossiers.queries.recognition_decisions_visible_to`` (revocation decisions are under
+  ``revocations/``): drafts only for the issuer's area; an officer of a commune reads the
+  issued decisions that recognise a product of the commune.
 * ``decisions/{id}/pdf/`` — the decision's PDF; ``decisions/{id}/bundle/`` — the zip of
   the decision and its certificates. **404** while they are not made, with
   ``error.code`` ``not_ready`` (being made, or the making failed: retry later) or
@@ -19,8 +20,12 @@ Under ``/api/v1/`` (registered on ``dossiers.api.router`` by :func:`register`):
   certificate's QR code opens.
 * ``ratings/{id}/certificate/`` — the certificate's PDF (404 ``not_ready`` until made).
 
-Nothing here writes: drafting and issuing go through ``dossiers.decisions`` from the pages;
-every other method answers 405. Objects outside the user's areas answer 404 (never "not
+* ``ratings/{id}/reevaluate/`` (POST, ``{"round": id}`` optional) — starts the
+  re-evaluation through ``dossiers.reevaluation.start_reevaluation`` (the page's button):
+  201 with the new dossier; refused outside the filing window with both dates.
+
+Nothing else here writes: drafting and issuing go through ``dossiers.decisions`` from the
+pages; every other method answers 405. Objects outside the user's areas answer 404 (never "not
 yours"); a bad filter answers 400 with the project's error body
 ``{"error": {"code", "message", "fields"}}`` naming the parameter.
 """
@@ -44,8 +49,9 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.response import Response
 
-from ocop.api import ScopedObjectMixin, UnitSerializer
+from ocop.api import ScopedObjectMixin, StrictSerializer, UnitSerializer
 from ocop.documents.pdf import content_disposition
 from ocop.text import fold
 
@@ -60,7 +66,7 @@ from .models import (
     Rating,
     RatingState,
 )
-from .queries import decisions_visible_to, ratings_visible_to
+from .queries import ratings_visible_to, recognition_decisions_visible_to
 from .ratings import EXPIRING_MAX_DAYS, filter_ratings
 
 # --- errors and filters ----------------------------------------------------------------------
@@ -270,7 +276,7 @@ class DecisionViewSet(ScopedObjectMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # OpenAPI schema generation
             return Decision.objects.none()
-        queryset = decisions_visible_to(self.request.user)
+        queryset = recognition_decisions_visible_to(self.request.user)
         if self.action in ("pdf", "bundle"):
             return queryset
         return queryset.select_related(
@@ -377,6 +383,13 @@ class RatingSerializer(serializers.ModelSerializer):
                          reverse("rating-certificate", args=[rating.pk]))
 
 
+class ReevaluateSerializer(StrictSerializer):
+    round = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
+        help_text="Id of the round; needed only when several open rounds fit (the error "
+                  "lists them in details).")
+
+
 RATING_FILTERS = [
     OpenApiParameter("stars", int, enum=list(RECOGNISED_STARS)),
     OpenApiParameter("state", str, enum=RatingState.values),
@@ -432,6 +445,38 @@ class RatingViewSet(ScopedObjectMixin, viewsets.ReadOnlyModelViewSet):
             "q": search_param(params),
         }
         return filter_ratings(queryset, filters)
+
+    @extend_schema(
+        request=ReevaluateSerializer,
+        responses={201: OpenApiTypes.OBJECT, 400: OpenApiResponse(ErrorSerializer),
+                   **NOT_FOUND})
+    @action(detail=True, methods=["post"])
+    def reevaluate(self, request, pk=None):
+        """Start the re-evaluation of this rating (``dossiers.reevaluation
+        .start_reevaluation``, as the page's "Re-evaluate" button): a draft dossier
+        prefilled from the last one, inside the filing window of the procedure in force
+        today only (400 ``filing_window`` with both dates otherwise); the product moved to
+        the round regime's criteria set of the same number (400 ``criteria_set`` naming
+        the set when there is none)."""
+        from .api import DossierViewSet, service_call
+        from .reevaluation import candidate_rounds, start_reevaluation
+
+        rating = self.get_object()
+        data = ReevaluateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        round_ = None
+        if data.validated_data.get("round") is not None:
+            rounds = {r.pk: r for r in candidate_rounds(request.user, rating)}
+            round_ = rounds.get(data.validated_data["round"])
+            if round_ is None:
+                raise exceptions.ValidationError({"round": [
+                    _("This round cannot take the re-evaluation; choose one from the "
+                      "list.")]})
+        with service_call():
+            dossier = start_reevaluation(request.user, rating, round=round_)
+        view = DossierViewSet(request=request, format_kwarg=None, action="retrieve",
+                              kwargs={"pk": dossier.pk})
+        return Response(view._detail(dossier.pk), status=201)
 
     @extend_schema(responses={**PDF_RESPONSE, **FILE_MISSING})
     @action(detail=True, methods=["get"])

@@ -10,9 +10,12 @@ class DossiersConfig(AppConfig):
         from ocop.demo import register_step
         from ocop.web.panels import register_panel
 
-        from .demo import seed_checklists, seed_dossiers
+        from .demo import seed_checklists, seed_dossiers, seed_expiry
+        from .demo_oversight import seed_oversight
         from .home import home_panel
 
         register_step(seed_checklists, order=35, base=True)
         register_step(seed_dossiers, order=50)
+        register_step(seed_expiry, order=70)  # after the councils (60)
+        register_step(seed_oversight, order=75)
         register_panel(home_panel)

@@ -12,6 +12,11 @@ Policy (the rules give "within 15 working days" and nothing more):
   submission (resubmission) date plus that many working days — the clock restarts when the
   completed dossier comes back, as for any administrative procedure; otherwise (148) it is
   the round's intake deadline (the intake level finishes checking when intake closes).
+* A **re-evaluation** under a regime with ``processing_days`` (26/2026: 45) is due that
+  many *calendar* days after its submission (resubmission restarts it, as above); it is
+  overdue past that day in every state from submitted to the council's result (except
+  ``returned``): the 45 days cover the whole processing, and replace the commune's 15
+  working days as its one deadline.
 * A dossier is overdue when ``due_date < today`` and the intake level still owes an action:
   it is ``submitted`` or ``resubmitted`` (not yet accepted), or — under a regime with a
   commune deadline, whose 15 working days also cover the Mẫu 03 report — ``accepted`` but not
@@ -23,10 +28,14 @@ import datetime
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import timezone
 
-from .models import DossierState, PublicHoliday
+from .models import DossierState, PublicHoliday, RegistrationType
 
 #: States in which the intake level owes an action whatever the regime.
 PENDING_STATES = (DossierState.SUBMITTED, DossierState.RESUBMITTED)
+#: A re-evaluation's processing limit runs from its submission to the council's result.
+REEVALUATION_PENDING_STATES = (*PENDING_STATES, DossierState.ACCEPTED,
+                               DossierState.PRE_ASSESSED, DossierState.IN_EVALUATION,
+                               DossierState.RESULT_RECORDED)
 
 
 def add_working_days(start, n, holidays=(), workdays=()):
@@ -82,10 +91,23 @@ def working_days_after(start, n):
 def due_date_for(dossier, received_on):
     """The processing deadline of ``dossier`` received (submitted or resubmitted) on
     ``received_on`` (see the module docstring)."""
+    processing = dossier.round.regime.processing_days
+    if processing and dossier.registration_type == RegistrationType.REEVALUATION:
+        # 26/2026: a re-evaluation is processed within 45 days — calendar days, the rule
+        # says "ngày", not "ngày làm việc" (docs/deadlines.md)
+        return received_on + datetime.timedelta(days=processing)
     days = dossier.round.regime.commune_deadline_working_days
     if days:
         return working_days_after(received_on, days)
     return max(dossier.round.intake_deadline, received_on)
+
+
+def _reevaluation_q():
+    """A re-evaluation under a regime with a processing limit: overdue in every state
+    between its submission and its result (the 45 days cover the whole processing)."""
+    return Q(state__in=REEVALUATION_PENDING_STATES,
+             registration_type=RegistrationType.REEVALUATION,
+             round__regime__processing_days__isnull=False)
 
 
 def overdue_condition():
@@ -93,7 +115,7 @@ def overdue_condition():
     return Q(state__in=PENDING_STATES) | Q(
         state=DossierState.ACCEPTED,
         round__regime__commune_deadline_working_days__isnull=False,
-    )
+    ) | _reevaluation_q()
 
 
 def overdue_q(today=None):
@@ -107,6 +129,10 @@ def is_overdue(dossier, today=None):
     if dossier.due_date is None or dossier.due_date >= today:
         return False
     if dossier.state in PENDING_STATES:
+        return True
+    if (dossier.registration_type == RegistrationType.REEVALUATION
+            and dossier.state in REEVALUATION_PENDING_STATES
+            and dossier.round.regime.processing_days is not None):
         return True
     return (dossier.state == DossierState.ACCEPTED
             and dossier.round.regime.commune_deadline_working_days is not None)

@@ -25,7 +25,7 @@ from . import certificates, decisions, forwarding, issuing, rules
 from .decision_forms import CentralResultForm, DraftTextsForm, IssueForm, ReceiveForm
 from .forms import show_service_error
 from .models import Decision, DecisionState, JobStatus
-from .queries import decisions_visible_to, dossiers_visible_to
+from .queries import dossiers_visible_to, recognition_decisions_visible_to
 from .services import DossierError
 from .views import has_intake_role
 
@@ -39,7 +39,7 @@ def _intake_only(request):
 
 def _decision(request, pk):
     _intake_only(request)
-    qs = decisions_visible_to(request.user).select_related(
+    qs = recognition_decisions_visible_to(request.user).select_related(
         "issuer_unit", "regime", "level", "replaces", "created_by", "issued_by")
     return get_object_or_404(qs, pk=pk)
 
@@ -55,7 +55,8 @@ def _may(user, action, decision):
 @require_GET
 def decision_list(request):
     _intake_only(request)
-    visible = decisions_visible_to(request.user).select_related("issuer_unit", "regime")
+    visible = recognition_decisions_visible_to(request.user).select_related(
+        "issuer_unit", "regime")
     visible = visible.annotate(lines=Count("items"))
     drafts = list(visible.filter(state=DecisionState.DRAFT).order_by("-created_at")[:100])
     issued = Paginator(visible.exclude(state=DecisionState.DRAFT)

@@ -59,14 +59,47 @@ from .models import (
     PublicHoliday,
 )
 from .models import ProducerType as T
+from .rounds import create_round
 
 CAN_THO = "92"
-YEAR = 2026
-#: The rounds stay open for intake at least this long after seeding (the demo must let a
-#: user file a new dossier whenever it is seeded).
+#: The open 26/2026 round takes new dossiers at least this long after seeding (the demo
+#: must let a user file a new dossier whenever it is seeded).
 INTAKE_OPEN_DAYS = 30
-INTAKE_DEADLINE = datetime.date(YEAR, 12, 15)
-SESSION_AFTER_DEADLINE = datetime.timedelta(days=20)
+#: The current 26/2026 round is the first calendar slot finishing at least this long after
+#: seeding (its open session is a week ahead).
+CURRENT_ROUND_MARGIN = 10
+#: A 26/2026 round's session is planned this long before its slot's finished-by date.
+SESSION_BEFORE_FINISH = datetime.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class HistoryRound:
+    """A 148 district round of 2023 (docs/regimes-and-levels.md, "Demo timeline"): its
+    stories are told as if ``anchor`` were today; its recognised products get the district
+    People's Committee's decision ``number`` of ``decided`` (ratings valid 36 months)."""
+
+    number: int
+    year: int
+    anchor: datetime.date
+    session: datetime.date
+    decided: datetime.date
+    decision_no: int
+    signer: str
+
+    @property
+    def intake_deadline(self):
+        return self.anchor
+
+
+#: Ninh Kiều decided in June 2023 (valid until 19/06/2026: expired by December 2026);
+#: Phong Điền in December 2023 (valid until 19/12/2026: due from 19/11/2026, 148's 30-day
+#: notice).
+HISTORY_ROUNDS = {
+    "916": HistoryRound(1, 2023, datetime.date(2023, 6, 5), datetime.date(2023, 6, 12),
+                        datetime.date(2023, 6, 20), 112, "Phạm Minh Tuấn"),
+    "926": HistoryRound(2, 2023, datetime.date(2023, 11, 30), datetime.date(2023, 12, 8),
+                        datetime.date(2023, 12, 20), 318, "Huỳnh Văn Tám"),
+}
 
 F, M = Gender.FEMALE, Gender.MALE
 
@@ -205,12 +238,15 @@ PATHS = {
 }
 
 #: Outcome → (result recorded in the transition, the state it leads to).
+#: Each one is what ``scoring.rules.level_outcome`` gives at a 148 district council
+#: (docs/regimes-and-levels.md, Forwarding): 64.75 points is the 3★ band (50–<70), which
+#: the district recognises; 82.25 is 4★ (≥ 70, capped star 4) and goes up; 46.00 is 2★.
 RESULTS = {
-    "recognise": {"total": "78.50", "band_stars": 3,
+    "recognise": {"total": "64.75", "band_stars": 3, "stars": 3,
                   "note": "Hội đồng cấp huyện công nhận sản phẩm đạt 3 sao."},
-    "forward": {"total": "82.25", "band_stars": 4,
+    "forward": {"total": "82.25", "band_stars": 4, "stars": 4,
                 "note": "Đạt từ 70 điểm: đề nghị Hội đồng cấp tỉnh đánh giá, phân hạng."},
-    "not_recognise": {"total": "46.00", "band_stars": None,
+    "not_recognise": {"total": "46.00", "band_stars": 2, "stars": 2,
                       "note": "Dưới 50 điểm: sản phẩm chưa được công nhận."},
 }
 
@@ -248,7 +284,7 @@ PHONG_DIEN = [
           "Lê Thị Hồng", F, "Kinh", "Xã Mỹ Khánh", "Vú sữa Lò Rèn Mỹ Khánh", 1,
           "in_evaluation", 50, "Ấp Mỹ Ái"),
     Story("1801204503", T.COOPERATIVE, "Hợp tác xã Dâu Hạ Châu Nhơn Nghĩa",
-          "Trần Văn Phước", M, "Kinh", "Xã Nhơn Nghĩa", "Dâu Hạ Châu", 1, "forwarded", 55,
+          "Trần Văn Phước", M, "Kinh", "Xã Nhơn Nghĩa", "Dâu Hạ Châu", 1, "recognised", 55,
           "Ấp Nhơn Lộc 1"),
     Story("1801204504", T.COOPERATIVE, "Hợp tác xã Nông nghiệp Trường Long",
           "Phạm Thị Thu", F, "Kinh", "Xã Trường Long", "Gạo thơm Trường Long", 3,
@@ -359,16 +395,41 @@ WITHDRAW_REASONS = {
 # --- the step -----------------------------------------------------------------------------------
 
 
-def _round(regime_slug, admin_level, unit, number, today):
+def _round(regime_slug, admin_level, unit, year, number, intake_deadline, session):
+    """The round (unit, level, year, number), opened through ``dossiers.rounds
+    .create_round`` (its dates checked against the regime, the unit and the round
+    calendar) by the administrator when it does not exist yet."""
     regime = Regime.objects.get(slug=regime_slug)
     level = ProcessLevel.objects.get(regime=regime, admin_level=admin_level)
-    deadline = max(INTAKE_DEADLINE, today + datetime.timedelta(days=INTAKE_OPEN_DAYS))
-    round_, _created = EvaluationRound.objects.get_or_create(
-        unit=unit, level=level, year=YEAR, number=number,
-        defaults={"regime": regime, "intake_deadline": deadline,
-                  "planned_session_date": deadline + SESSION_AFTER_DEADLINE,
-                  "is_open": True})
-    return round_
+    found = EvaluationRound.objects.filter(unit=unit, level=level, year=year,
+                                           number=number).first()
+    if found is not None:
+        return found
+    return create_round(User.objects.get(username="admin"), regime=regime, level=level,
+                        unit=unit, year=year, number=number, intake_deadline=intake_deadline,
+                        planned_session_date=session)
+
+
+def calendar_slots(regime, first_year, years=2):
+    """(year, number, received by, finished by) of the regime's round calendar."""
+    windows = rules.regime_windows(regime)
+    return [(year, number, receive, finish)
+            for year in range(first_year, first_year + years)
+            for number, (receive, finish) in enumerate(rules.window_dates(windows, year), 1)]
+
+
+def rounds_26(today):
+    """The 26/2026 slots of the demo: ``current`` (the first finishing at least
+    ``CURRENT_ROUND_MARGIN`` days after ``today``: its sessions are held now) and ``open``
+    (the first receiving for at least ``INTAKE_OPEN_DAYS`` more days: new dossiers go
+    there). In December 2026: 2/2026 (received by 30/10, finished by 30/12) and 1/2027
+    (received by 30/04, finished by 30/06/2027)."""
+    slots = calendar_slots(Regime.objects.get(slug="26/2026"), today.year)
+    current = next(s for s in slots
+                   if s[3] >= today + datetime.timedelta(days=CURRENT_ROUND_MARGIN))
+    open_ = next(s for s in slots
+                 if s[2] >= today + datetime.timedelta(days=INTAKE_OPEN_DAYS))
+    return {"current": current, "open": open_}
 
 
 class _Teller:
@@ -404,7 +465,9 @@ class _Teller:
                 "representative_gender": story.gender,
                 "representative_ethnicity": story.ethnicity,
                 "address": f"{story.address}, {unit.name}" if story.address else unit.name,
-                "unit": unit, "phone": f"0292 38{story.registration_no[-5:]}"})
+                "unit": unit, "phone": f"0292 38{story.registration_no[-5:]}",
+                # the producer's contact, told when its rating comes due (docs/notifications.md)
+                "email": f"lienhe.{story.registration_no}@example.vn"})
             product = services.create_product(self.user, producer=producer,
                                               name=story.product,
                                               criteria_set=self.sets[story.set_no])
@@ -535,16 +598,63 @@ def _legacy_district(code):
 
 
 def seed_rounds(ctx):
-    """The three open demo rounds: Phong Điền and Ninh Kiều (148, district) and current
-    Cần Thơ (26/2026, province). Idempotent."""
+    """The demo rounds (idempotent): the two 148 district rounds of 2023 (Ninh Kiều 1/2023
+    and Phong Điền 2/2023, pre-2025 districts; their intake is long closed) and current
+    Cần Thơ's 26/2026 province rounds of the calendar (see :func:`rounds_26`): ``ctx
+    ["rounds"]`` = {district code: round, "current": round, "open": round}."""
     today = timezone.localdate()
     province = AdministrativeUnit.objects.current().get(level=Level.PROVINCE, code=CAN_THO)
-    ctx["rounds"] = {
-        code: _round("148", "district", _legacy_district(code), 1, today)
-        for code in ("926", "916")
-    }
-    ctx["rounds"][CAN_THO] = _round("26/2026", "province", province, 2, today)
-    return ctx["rounds"]
+    rounds = {}
+    for code, history in HISTORY_ROUNDS.items():
+        rounds[code] = _round("148", "district", _legacy_district(code), history.year,
+                              history.number, history.intake_deadline, history.session)
+    for key, (year, number, _receive, finish) in rounds_26(today).items():
+        rounds[key] = _round("26/2026", "province", province, year, number, _receive,
+                             finish - SESSION_BEFORE_FINISH)
+    ctx["rounds"] = rounds
+    return rounds
+
+
+#: Who tells a 26/2026 story: the officer of the story's ward or commune
+#: (``ocop.demo.ACCOUNTS``), else the department.
+COMMUNE_OFFICERS = {"Phường Ninh Kiều": "canbo.phuongninhkieu",
+                    "Xã Phong Điền": "canbo.xaphongdien"}
+
+
+def tell_26(round_, stories, today, hour):
+    """Tell 26/2026 ``stories`` in ``round_`` (current communes and wards), each by the
+    officer of its commune or ward or else by the department, as if ``today`` were the
+    day; the dossiers told (skipped stories left out), in the stories' order."""
+    names = [s.unit for s in stories]
+    units = {u.name: u for u in AdministrativeUnit.objects.current().filter(
+        province=round_.unit, name__in=names)}
+    tellers = {}
+    told = []
+    for index, story in enumerate(stories):
+        username = COMMUNE_OFFICERS.get(story.unit, "sonn.cantho")
+        if username not in tellers:
+            tellers[username] = _Teller(User.objects.get(username=username), round_, units,
+                                        today, hour)
+        dossier = tellers[username].tell(index, story)
+        if dossier is not None:
+            told.append(dossier)
+    return told
+
+
+def _issue_history_decision(officer, round_, history):
+    """The district People's Committee's recognition decision for the round's recognised
+    (3★) results, dated ``history.decided`` (through ``dossiers.decisions``)."""
+    from . import decisions
+
+    results = list(decisions.pending_results(officer).filter(round=round_))
+    if not results:
+        return None
+    moment = timezone.make_aware(datetime.datetime.combine(history.decided,
+                                                           datetime.time(9, 0)))
+    with _clock(moment):
+        draft = decisions.draft_decision(officer, results)
+        return decisions.issue_decision(officer, draft, number=history.decision_no,
+                                        date=history.decided, signer_name=history.signer)
 
 
 def seed_dossiers(ctx):
@@ -556,14 +666,23 @@ def seed_dossiers(ctx):
             ("canbo.phongdien", "926", PHONG_DIEN, 8),
             ("canbo.ninhkieu", "916", NINH_KIEU, 13)):
         round_ = rounds[district_code]
+        history = HISTORY_ROUNDS[district_code]
         units = {unit.name: unit for unit in round_.unit.children.all()}
-        teller = _Teller(User.objects.get(username=username), round_, units, today, hour)
+        officer = User.objects.get(username=username)
+        teller = _Teller(officer, round_, units, history.anchor, hour)
         created += [d for i, s in enumerate(stories) if (d := teller.tell(i, s))]
+        _issue_history_decision(officer, round_, history)
 
-    round_ = rounds[CAN_THO]
-    units = {unit.name: unit for unit in AdministrativeUnit.objects.current().filter(
-        province=round_.unit, name__in=[s.unit for s in CAN_THO_26])}
-    teller = _Teller(User.objects.get(username="sonn.cantho"), round_, units, today, 8)
-    created += [d for i, s in enumerate(CAN_THO_26) if (d := teller.tell(i, s))]
+    created += tell_26(rounds["open"], CAN_THO_26, today, 8)
     ctx["dossiers"] = created
     return created
+
+
+def seed_expiry(ctx):
+    """What the daily job would have done by today: the ratings of 2023 are due or expired,
+    their notices written (``dossiers.expiry``). A step of its own, after the councils, so
+    a journey may seed without it and run the command itself."""
+    from .expiry import check_rating_expiry
+
+    ctx["expiry"] = check_rating_expiry(timezone.localdate())
+    return ctx["expiry"]

@@ -36,7 +36,7 @@ def recognition_counts(user, today=None):
     from .decisions import pending_results
     from .forwarding import awaiting_round
     from .models import ACTIVE_RATING_STATES, DecisionState, RatingState
-    from .queries import decisions_visible_to, ratings_visible_to
+    from .queries import ratings_visible_to, recognition_decisions_visible_to
 
     today = today or timezone.localdate()
     ratings = ratings_visible_to(user).aggregate(
@@ -49,7 +49,8 @@ def recognition_counts(user, today=None):
                                           days=EXPIRING_DAYS))))
     return {
         "pending": pending_results(user).count(),
-        "drafts": decisions_visible_to(user).filter(state=DecisionState.DRAFT).count(),
+        "drafts": recognition_decisions_visible_to(user).filter(
+            state=DecisionState.DRAFT).count(),
         "forwarded": awaiting_round(dossiers_visible_to(user)).count(),
         "expiring_days": EXPIRING_DAYS, **ratings,
     }

@@ -10,7 +10,9 @@ task runs :func:`generate`, which is idempotent and shares the work:
    transaction, so two workers never render the same certificate and a killed worker's
    claim is released with its connection;
 3. the zip (decision + certificates), by the worker that finds nothing left, and the row
-   becomes ``done``.
+   becomes ``done``. A revocation decision (``Decision.kind``) is one PDF of its own
+   template (``dossiers.revocations``), no certificates and no zip: the row is ``done``
+   once its PDF exists.
 
 A render that raises is recorded on the row (``failed`` with the reason) and the task is
 retried with a growing delay (``dossiers.tasks``); a delivery after a success changes
@@ -32,7 +34,7 @@ from django.utils import timezone
 
 from ocop import jobs
 
-from .models import Decision, DecisionState, JobStatus, Rating
+from .models import Decision, DecisionKind, DecisionState, JobStatus, Rating
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +100,7 @@ def _start(decision_id):
         decision = Decision.objects.select_for_update().filter(pk=decision_id).first()
         if decision is None or decision.state == DecisionState.DRAFT:
             return None
-        if decision.job_status == JobStatus.DONE and decision.bundle:
+        if decision.job_status == JobStatus.DONE and _complete(decision):
             return None
         if decision.job_status != JobStatus.RUNNING or (
                 decision.started_at and timezone.now() - decision.started_at > STALE_RUNNING):
@@ -132,7 +134,7 @@ def generate(decision_id):
             # read again under the lock: another delivery may have written it meanwhile
             if held is not False and Decision.objects.filter(pk=decision_id,
                                                              file="").exists():
-                pdf = render_decision(decision, draft=False)
+                pdf = _render(decision, render_decision)
                 name = decision.file.field.generate_filename(decision,
                                                              decision_file_name(decision))
                 written = decision.file.storage.save(name, ContentFile(pdf))
@@ -167,7 +169,13 @@ def generate(decision_id):
 def _finish(decision_id):
     with transaction.atomic():
         decision = Decision.objects.select_for_update().get(pk=decision_id)
-        if decision.job_status == JobStatus.DONE and decision.bundle:
+        if decision.job_status == JobStatus.DONE and _complete(decision):
+            return
+        if decision.kind == DecisionKind.REVOCATION:
+            if decision.file:  # one PDF, no certificates, no zip
+                decision.job_status, decision.finished_at = JobStatus.DONE, timezone.now()
+                decision.job_done = 1
+                decision.save(update_fields=["job_status", "finished_at", "job_done"])
             return
         ratings = list(decision.ratings.order_by("pk"))
         if not decision.file or any(not r.certificate for r in ratings):
@@ -189,6 +197,24 @@ def _finish(decision_id):
         decision.save(update_fields=["bundle", "job_status", "finished_at", "job_done"])
         logger.info("Documents of decision %s done (%s certificates)", decision_id,
                     len(ratings))
+
+
+def _complete(decision):
+    """Every file of the decision exists: the zip of a recognition decision, the PDF of a
+    revocation decision (docs/ratings-lifecycle.md)."""
+    if decision.kind == DecisionKind.REVOCATION:
+        return bool(decision.file)
+    return bool(decision.bundle)
+
+
+def _render(decision, render_decision):
+    """The decision's PDF: a revocation decision has its own template
+    (``dossiers.revocations``); a recognition decision is rendered as before."""
+    if decision.kind == DecisionKind.REVOCATION:
+        from .revocations import render_revocation_decision
+
+        return render_revocation_decision(decision)
+    return render_decision(decision, draft=False)
 
 
 def sweep_stale(now=None):

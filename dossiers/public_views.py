@@ -16,7 +16,8 @@ representative) is read from the database.
   the answer ``Cache-Control: public, max-age=OCOP_VERIFICATION_MAX_AGE`` (300 s) for the
   browser and proxies — a revocation shows within about six minutes at worst; a service that
   revokes can call :func:`forget` to drop the server's copy at once.
-- One query on a miss, none on a hit; GET and HEAD only.
+- One query on a miss (two for a revoked rating: its revocation decision's number and
+  date), none on a hit; GET and HEAD only.
 """
 
 import ipaddress
@@ -35,7 +36,7 @@ from django_ratelimit.core import get_usage
 from ocop.audit.context import client_ip
 
 from .decisions import printed_address
-from .models import Rating, RatingState
+from .models import Rating, RatingState, Revocation, RevocationState
 
 #: What is looked up: codes are issued as 16 characters of lowercase base32
 #: (``new_verification_code``); lowercase letters and digits up to the field's 32 are
@@ -86,7 +87,18 @@ def _lookup(code):
         "valid_until": rating.valid_until,
         "state": rating.state,
         "replaced_by": replacement.verification_code if replacement else None,
+        "revocation": _revocation(rating),
     }
+
+
+def _revocation(rating):
+    """The number and date of the decision that revoked the rating (one more query, for a
+    revoked rating only), or None (docs/ratings-lifecycle.md)."""
+    if rating.state != RatingState.REVOKED:
+        return None
+    row = (Revocation.objects.filter(rating_id=rating.pk, state=RevocationState.ISSUED)
+           .values_list("decision__reference", "decision__date").first())
+    return {"number": row[0], "date": row[1]} if row else None
 
 
 def public_facts(code):
@@ -191,6 +203,12 @@ def _iso(day):
     return day.isoformat() if day else None
 
 
+def _revocation_json(revocation):
+    if not revocation:
+        return None
+    return {"number": revocation["number"], "date": _iso(revocation["date"])}
+
+
 @csrf_exempt
 @require_safe
 def verification_json(request, code):
@@ -216,6 +234,7 @@ def verification_json(request, code):
         "state": facts["state"],
         "state_label": state_label(facts["state"]),
         "replaced_by": facts["replaced_by"],
+        "revocation": _revocation_json(facts.get("revocation")),
     }
     # the same answer for everyone, signed in or not, except the label's language (the
     # Accept-Language header or the language cookie)

@@ -15,6 +15,7 @@ from ocop.text import fold
 from .deadlines import overdue_q
 from .models import (
     Decision,
+    DecisionKind,
     DocumentFile,
     Dossier,
     DossierDocument,
@@ -96,6 +97,13 @@ def decisions_visible_to(user):
             .exclude(state="draft").values("pk")))
 
 
+def recognition_decisions_visible_to(user):
+    """The recognition decisions of :func:`decisions_visible_to` (the decisions pages, API
+    and counts); a revocation decision is reached through its revocation
+    (docs/ratings-lifecycle.md)."""
+    return decisions_visible_to(user).filter(kind=DecisionKind.RECOGNITION)
+
+
 def ratings_visible_to(user):
     """Ratings of the products of the user's areas."""
     if is_admin(user):
@@ -135,3 +143,41 @@ def filter_dossiers(queryset, filters, today=None):
     elif overdue is False:
         queryset = queryset.exclude(overdue_q(today))
     return queryset
+
+
+# --- after recognition: inspections and revocation (docs/ratings-lifecycle.md) ---------------
+
+
+def inspection_plans_visible_to(user):
+    """Plans of the user's provinces (an officer reads the plan of their province)."""
+    from .models import InspectionPlan
+
+    if is_admin(user):
+        return InspectionPlan.objects.all()
+    units = _units(user)
+    return InspectionPlan.objects.filter(
+        Q(unit__in=units) | Q(unit__in=units.values("province_id")))
+
+
+def inspections_visible_to(user):
+    """Inspections of an area inside the user's areas, and inspections that checked a
+    product of the user's areas (a commune officer reads the province's inspection of
+    their commune's products)."""
+    from .models import Inspection, InspectionItem
+
+    if is_admin(user):
+        return Inspection.objects.all()
+    units = _units(user)
+    return Inspection.objects.filter(
+        Q(unit__in=units)
+        | Q(pk__in=InspectionItem.objects.filter(
+            rating__product__producer__unit__in=units).values("inspection_id")))
+
+
+def revocations_visible_to(user):
+    """Revocations of ratings of products of the user's areas."""
+    from .models import Revocation
+
+    if is_admin(user):
+        return Revocation.objects.all()
+    return Revocation.objects.filter(rating__product__producer__unit__in=_units(user))

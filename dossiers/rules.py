@@ -291,3 +291,179 @@ def available_actions(user, dossier):
         if action not in COUNCIL_ONLY and state_refusal(action, dossier) is None
         and _role_refusal(user, action, dossier=dossier, cache=cache) is None
     ]
+
+
+# --- after recognition: inspections and revocation (docs/ratings-lifecycle.md) ---------------
+
+#: Oversight action → {role: scope}. The scope is the unit the action is about — a plan's
+#: province, an inspection's area, a rating's producer — which must lie in the area of the
+#: user's assignment with that role. The provincial OCOP office (department staff)
+#: inspects and revokes; local officers read the inspections and revocations of their
+#: area (``dossiers.queries.inspections_visible_to``) but change nothing.
+OVERSIGHT_ROLES = {
+    "plan_inspections": {STAFF: AREA},
+    "inspect": {STAFF: AREA},
+    "revoke": {STAFF: AREA},
+}
+
+OVERSIGHT_LABELS = {
+    "plan_inspections": gettext_lazy("plan inspections"),
+    "inspect": gettext_lazy("record an inspection"),
+    "revoke": gettext_lazy("revoke a rating"),
+}
+
+
+def oversight_refusal(user, action, unit, *, cache=None):
+    """Why ``user`` may not do the oversight ``action`` about ``unit`` (a
+    :class:`Refusal`), or None. An administrator may do everything."""
+    if not user.is_authenticated:
+        return Refusal("role", _("Please sign in."))
+    if is_admin(user):
+        return None
+    cache = {} if cache is None else cache
+    label = OVERSIGHT_LABELS[action]
+    roles = [role for role in OVERSIGHT_ROLES[action] if role_units(user, role)]
+    if not roles:
+        return Refusal("role", _("Your role does not allow you to %(action)s.")
+                       % {"action": label})
+    if unit is not None and any(_unit_in_area(user, role, unit.pk, cache) for role in roles):
+        return None
+    return Refusal("area", _("This is outside your area; you cannot %(action)s.")
+                   % {"action": label})
+
+
+def may_oversee(user, action):
+    """True when the user has a role that may do ``action`` somewhere (to show buttons)."""
+    return user.is_authenticated and (
+        is_admin(user) or any(role_units(user, role) for role in OVERSIGHT_ROLES[action]))
+
+
+# --- the law in force at the date (docs/regimes-and-levels.md, "In force at the date") ------
+#
+# Pure functions of dates: each takes the dates it needs (a unit's or a regime's period, a
+# round's deadlines, the day) and returns a :class:`Refusal` naming the unit or regime and
+# the day it ended or began, or None. ``dossiers.rounds`` (rounds), ``dossiers.services``
+# (dossiers) and ``councils.rules`` (councils, sessions) ask them.
+
+
+def _day(day):
+    return day.strftime("%d/%m/%Y")
+
+
+def unit_period_refusal(name, valid_from, valid_to, day):
+    """The administrative unit ``name`` (valid ``valid_from``–``valid_to``, both inclusive,
+    None = open) does not exist on ``day``."""
+    if valid_to is not None and day > valid_to:
+        return Refusal("unit_ended", _(
+            "%(unit)s no longer existed on %(date)s: it ended on %(end)s (the 2025 "
+            "reorganisation of administrative units).") % {
+            "unit": name, "date": _day(day), "end": _day(valid_to)})
+    if valid_from is not None and day < valid_from:
+        return Refusal("unit_not_yet", _(
+            "%(unit)s did not exist yet on %(date)s: it exists from %(start)s.") % {
+            "unit": name, "date": _day(day), "start": _day(valid_from)})
+    return None
+
+
+def regime_period_refusal(code, effective_from, effective_to, day):
+    """The regime ``code`` (in force ``effective_from``–``effective_to``, inclusive, None =
+    open) is not in force on ``day``."""
+    if effective_to is not None and day > effective_to:
+        return Refusal("regime_ended", _(
+            "%(regime)s was no longer in force on %(date)s: it applied until %(end)s.") % {
+            "regime": code, "date": _day(day), "end": _day(effective_to)})
+    if day < effective_from:
+        return Refusal("regime_not_yet", _(
+            "%(regime)s was not yet in force on %(date)s: it applies from %(start)s.") % {
+            "regime": code, "date": _day(day), "start": _day(effective_from)})
+    return None
+
+
+def unit_refusal(unit, day):
+    return unit_period_refusal(unit.name, unit.valid_from, unit.valid_to, day)
+
+
+def regime_refusal(regime, day):
+    return regime_period_refusal(regime.code, regime.effective_from, regime.effective_to, day)
+
+
+def window_dates(windows, year):
+    """[(received by, finished by)] of ``windows`` ((receive day, month), (finish day,
+    month)) in ``year``, by received-by date."""
+    import datetime
+
+    return sorted((datetime.date(year, rm, rd), datetime.date(year, fm, fd))
+                  for (rd, rm), (fd, fm) in windows)
+
+
+def windows_label(windows):
+    """“received by 30/04, finished by 30/06; received by 30/10, finished by 30/12”."""
+    return "; ".join(
+        _("received by %(receive)s, finished by %(finish)s") % {
+            "receive": f"{rd:02d}/{rm:02d}", "finish": f"{fd:02d}/{fm:02d}"}
+        for (rd, rm), (fd, fm) in sorted(windows, key=lambda w: (w[0][1], w[0][0])))
+
+
+def round_window(windows, intake_deadline):
+    """The (received by, finished by) dates of the calendar slot a round with this intake
+    deadline belongs to: the first slot of the deadline's year whose received-by date is
+    on or after it; None when it falls after the last slot (or there is no calendar)."""
+    for receive, finish in window_dates(windows, intake_deadline.year):
+        if intake_deadline <= receive:
+            return receive, finish
+    return None
+
+
+def round_calendar_refusal(regime_code, windows, intake_deadline, session_date=None):
+    """The regime's round calendar (``windows``: ((day, month), (day, month)) pairs,
+    e.g. 26/2026: ((30, 4), (30, 6)) and ((30, 10), (30, 12))) refuses a round whose intake
+    deadline is after the last received-by date of its year, or whose (planned) session
+    ``session_date`` is after the finished-by date of its slot. No calendar: no check."""
+    if not windows:
+        return None
+    slot = round_window(windows, intake_deadline)
+    listed = windows_label(windows)
+    if slot is None:
+        return Refusal("round_calendar", _(
+            "Under %(regime)s the intake deadline %(date)s falls after the last round of "
+            "its year; the round calendar is: %(windows)s.") % {
+            "regime": regime_code, "date": _day(intake_deadline), "windows": listed})
+    receive, finish = slot
+    if session_date is not None and session_date > finish:
+        return Refusal("round_calendar", _(
+            "Under %(regime)s requests received by %(receive)s must be finished by "
+            "%(finish)s; %(date)s is too late. The round calendar is: %(windows)s.") % {
+            "regime": regime_code, "receive": _day(receive), "finish": _day(finish),
+            "date": _day(session_date), "windows": listed})
+    return None
+
+
+def regime_windows(regime):
+    """The regime's calendar as ((day, month), (day, month)) pairs (``RoundWindow`` rows)."""
+    return [((w.receive_by_day, w.receive_by_month), (w.finish_by_day, w.finish_by_month))
+            for w in regime.round_windows.all()]
+
+
+def dossier_date_refusal(round_, day):
+    """A dossier created or submitted on ``day`` in ``round_``: the round's regime is in
+    force and the round's area exists. (The producer's own unit is not checked: a producer
+    registered before 2025 keeps its pre-2025 commune, which maps to a current one.)"""
+    return regime_refusal(round_.regime, day) or unit_refusal(round_.unit, day)
+
+
+#: Who may open an evaluation round (besides an administrator): department staff of an area
+#: that covers the round's unit.
+ROUND_ROLES = {"create_round": {STAFF: AREA}}
+
+
+def round_role_refusal(user, unit):
+    """Why ``user`` may not open a round of ``unit`` (a :class:`Refusal`), or None."""
+    if not user.is_authenticated:
+        return Refusal("role", _("Please sign in."))
+    if is_admin(user):
+        return None
+    for role in ROUND_ROLES["create_round"]:
+        if role_units(user, role) and _unit_in_area(user, role, unit.pk, {}):
+            return None
+    return Refusal("role", _("Only department staff of the area or an administrator may "
+                             "open an evaluation round here."))

@@ -10,6 +10,8 @@ CONTRACT (views, API, demo data and councils call exactly these):
 
     create_producer(user, *, data: dict) -> Producer
     create_product(user, *, producer, name, criteria_set) -> Product
+    move_product_to_criteria_set(user, product, criteria_set, *, reason) -> Product
+        # a re-evaluation under another regime's sets (docs/ratings-lifecycle.md)
     create_dossier(user, *, round, product, registration_type="first", current_rating=None,
                    registration=None) -> Dossier        # state draft, checklist lines created
     update_dossier(user, dossier, *, registration=None, samples_count=None,
@@ -60,7 +62,11 @@ Choices made where the issue was silent (the tables themselves are in ``dossiers
   not required to be complete: its completeness (answered / criteria) is stored in the
   submit transition's details and the audit event.
 * ``due_date``: see ``dossiers.deadlines`` (working days from the submission under
-  1489/26/2026, restarted on resubmission; the round's intake deadline under 148).
+  1489/26/2026, restarted on resubmission; the round's intake deadline under 148; a
+  re-evaluation under a regime with ``processing_days``: that many calendar days).
+* Re-evaluation filing window (``dossiers.reevaluation.filing_refusal``): checked by
+  ``create_dossier`` and again by ``submit``, on the day itself, under the procedure of
+  the regime in force that day; refused with both dates.
 * Return for completion: ``reasons`` may name lines already rejected via
   ``review_document``; at least one line must end up rejected. The reason of a line is
   cleared when a new file is uploaded to it (the return's transition keeps it).
@@ -298,6 +304,47 @@ def update_product(user, product, *, name):
     return product
 
 
+def _set_facts(criteria_set):
+    return {"criteria_set": criteria_set.pk, "regime": criteria_set.regime.slug,
+            "set_no": criteria_set.set_no, "version": criteria_set.version}
+
+
+def move_product_to_criteria_set(user, product, criteria_set, *, reason):
+    """Score ``product`` with another published ``criteria_set`` from now on — for a
+    re-evaluation under a regime with its own sets, the set of the same number
+    (``dossiers.reevaluation.reevaluation_criteria_set``, docs/ratings-lifecycle.md).
+    Permission as ``update_product``; a reason is required (kept in the audit event with
+    the set before and after). Dossiers keep the set they were made with; refused while
+    the product has an open dossier on another set (close or withdraw it first). The same
+    set again changes nothing."""
+    reason = " ".join((reason or "").split())
+    with transaction.atomic():
+        product = (Product.objects.select_for_update(of=("self",))
+                   .select_related("producer__unit", "criteria_set__regime").get(pk=product.pk))
+        _raise(rules.check_unit(user, "update_product", product.producer.unit))
+        if criteria_set is None or not criteria_set.is_scorable:
+            _invalid({"criteria_set": [
+                _("Choose a published criteria set; a draft or retired set cannot be used.")]})
+        if not reason:
+            _invalid({"reason": [_("Please give the reason for changing the criteria set.")]})
+        if criteria_set.pk == product.criteria_set_id:
+            return product
+        open_dossier = (product.dossiers.exclude(state__in=CLOSED_STATES)
+                        .exclude(criteria_set=criteria_set).order_by("pk").first())
+        if open_dossier is not None:
+            raise DossierError(
+                _("This product has an open dossier (#%(id)s) on its current criteria set; "
+                  "its criteria set changes only once that dossier is closed.")
+                % {"id": open_dossier.pk}, code="open_dossier",
+                details={"dossier": open_dossier.pk})
+        before = _set_facts(product.criteria_set)
+        product.criteria_set = criteria_set
+        product.save(update_fields=["criteria_set"])
+        record("product.criteria_set_changed", product, actor=user, before=before,
+               after=_set_facts(criteria_set), reason=reason)
+    return product
+
+
 # --- dossiers ----------------------------------------------------------------------------------
 
 
@@ -309,6 +356,18 @@ def _check_round_open(round_, today):
         message = _("The intake of this evaluation round closed on %(date)s.") % {
             "date": round_.intake_deadline.strftime("%d/%m/%Y")}
         raise DossierError(message, code="intake_closed", fields={"round": [message]})
+
+
+def _check_filing_window(rating, day):
+    """A re-evaluation is filed only in its rating's window under the procedure of the
+    regime in force on ``day`` (``dossiers.reevaluation``, docs/ratings-lifecycle.md):
+    checked on the day of creation and of submission."""
+    from .reevaluation import filing_refusal
+
+    message = filing_refusal(rating, day)
+    if message:
+        raise DossierError(message, code="filing_window",
+                           fields={"current_rating": [message]})
 
 
 def create_dossier(user, *, round, product, registration_type="first",
@@ -343,6 +402,8 @@ def create_dossier(user, *, round, product, registration_type="first",
         _invalid({"current_rating": [
             _("An upgrade or a re-evaluation needs the product's current rating (valid or "
               "due for re-evaluation).")]})
+    if registration_type == RegistrationType.REEVALUATION:
+        _check_filing_window(current_rating, timezone.localdate())
     if registration is not None and not isinstance(registration, dict):
         _invalid({"registration": [_("The registration form must be a set of fields.")]})
     with transaction.atomic():
@@ -602,6 +663,9 @@ def submit(user, dossier):
         dossier = _lock(dossier)
         _raise(rules.check(user, "submit", dossier))
         _check_round_open(dossier.round, timezone.localdate())
+        if (dossier.registration_type == RegistrationType.REEVALUATION
+                and dossier.current_rating_id):
+            _check_filing_window(dossier.current_rating, timezone.localdate())
         _refuse_missing(missing_documents(dossier),
                         _("The dossier cannot be submitted; these documents are missing: "
                           "%(list)s."))

@@ -2,6 +2,8 @@
 (docs/background-jobs.md). The status row (``Decision.job_status``) is the truth; a message
 only wakes a worker up."""
 
+import datetime
+
 from celery import shared_task
 
 from ocop.jobs import wake  # noqa: F401  (dossiers.issuing sends through it)
@@ -33,3 +35,16 @@ def sweep_decision_documents():
     from .issuing import sweep_stale
 
     return sweep_stale()
+
+
+@shared_task(name="dossiers.check_rating_expiry", ignore_result=True, acks_late=True,
+             soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
+def check_rating_expiry(day=None):
+    """Celery beat, daily (the "daily rating expiry check" periodic task, editable in the
+    admin): move ratings to due / expired and notify (``dossiers.expiry``). ``day``
+    (YYYY-MM-DD) defaults to today. Idempotent: a redelivery moves and notifies nothing."""
+    from .expiry import check_rating_expiry as check
+
+    moved = check(datetime.date.fromisoformat(day) if day else None)
+    return {"due": len(moved["due"]), "expired": len(moved["expired"]),
+            "notified": moved["notified"]}

@@ -41,6 +41,22 @@ ACCOUNTS = {
         "Lê Văn Cường", "Ủy ban nhân dân huyện Phong Điền",
         Role.LOCAL_OFFICER, (Level.DISTRICT, "926", False),
     ),
+    # Since 01/07/2025 (no districts): the officers of a current ward and commune, who take
+    # in the 26/2026 dossiers and write the Mẫu 03 pre-assessment.
+    "canbo.phuongninhkieu": (
+        "Đỗ Thị Hạnh", "Ủy ban nhân dân phường Ninh Kiều",
+        Role.LOCAL_OFFICER, (Level.COMMUNE, "31135", True),
+    ),
+    "canbo.xaphongdien": (
+        "Nguyễn Văn Phúc", "Ủy ban nhân dân xã Phong Điền",
+        Role.LOCAL_OFFICER, (Level.COMMUNE, "31299", True),
+    ),
+    # Xã Nhơn Ái (from Nhơn Ái and Nhơn Nghĩa of the former Phong Điền district): the
+    # officer told when the 2023 ratings of its producers come due.
+    "canbo.xanhonai": (
+        "Phạm Thị Lan", "Ủy ban nhân dân xã Nhơn Ái",
+        Role.LOCAL_OFFICER, (Level.COMMUNE, "31315", True),
+    ),
 }
 
 

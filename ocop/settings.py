@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "django_htmx",
+    "django_celery_beat",
     "ocop.accounts",
     "ocop.regions",
     "ocop.audit",
@@ -178,6 +179,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dossiers.sweep_decision_documents",
         "schedule": float(env("OCOP_SWEEP_SECONDS", "60")),
     },
+}
+# The schedule lives in the database (django-celery-beat), editable in the admin; the
+# entries above are copied into it when beat starts. The daily expiry check is a row
+# written by ocop/notices/migrations (docs/notifications.md), never overwritten.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE["notices-sweep-emails"] = {
+    "task": "notices.send_pending_emails",
+    "schedule": float(env("OCOP_SWEEP_SECONDS", "60")),
 }
 #: The address printed in the certificates' QR codes (the public verification page), e.g.
 #: "https://ocop.cantho.gov.vn". Unset: the first CSRF_TRUSTED_ORIGINS entry (required in
@@ -302,6 +311,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # choice sets of fields sharing a name ("state") in several components
+    "ENUM_NAME_OVERRIDES": {
+        "DossierStateEnum": "dossiers.models.DossierState",
+        "InspectionStateEnum": "dossiers.models.InspectionState",
+        "RevocationStateEnum": "dossiers.models.RevocationState",
+    },
 }
 
 # --- Security (production) -------------------------------------------------------------------

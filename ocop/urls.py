@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("dossiers.api")),
     path("", include("councils.api")),  # councils/, sessions/, sessions/{id}/results/
     path("", include("councils.api_sheets")),  # scoresheets/
+    path("", include("ocop.notices.api")),  # notifications/
     re_path(r"^", api.NotFoundView.as_view()),  # any other address: the API's JSON 404
 ]
 
@@ -34,6 +35,8 @@ urlpatterns = [
     path("councils/", include("councils.urls")),
     path("decisions/", include("dossiers.decision_urls")),
     path("ratings/", include("dossiers.rating_urls")),
+    path("notifications/", include("ocop.notices.urls")),
+    path("inspections/", include("dossiers.inspection_urls")),  # and revocations
     # the public verification of a certificate (QR code), no login
     path("xac-minh/", include("dossiers.public_urls")),
 ]

@@ -184,3 +184,14 @@ def criteria_tree(criteria_set):
         p["sections"] = sections_of.get(p["id"], [])
 
     return {"parts": parts, "criteria_count": len(criteria), "options_count": len(options)}
+
+
+def regime_in_force(day, regimes=None):
+    """The regime whose period covers ``day`` — where two overlap (26/2026 and 148 as
+    amended by 1489, 22/05–21/07/2026), the later instrument, which governs the procedure
+    (docs/regimes-and-levels.md); None before the first. ``regimes``: all regimes, to read
+    them once."""
+    if regimes is None:
+        regimes = list(Regime.objects.order_by("effective_from"))
+    covering = [r for r in regimes if r.is_in_force(day)]
+    return max(covering, key=lambda r: r.effective_from) if covering else None

@@ -102,6 +102,12 @@ def _check_can_score(sheet_or_parts, user):
                            code="not_scoring_member")
     if not session.is_open_for_scoring:
         raise ScoringError(_("The session is not open for scoring."), code="session_closed")
+    due = getattr(session, "opinions_due", None)
+    if getattr(session, "mode", "") == "written" and due and timezone.localdate() > due:
+        # written opinions are sent by their deadline (docs/councils.md)
+        raise ScoringError(_("The written opinions were due by %(date)s; the scoresheet can "
+                             "no longer be changed.") % {"date": due.strftime("%d/%m/%Y")},
+                           code="opinions_closed")
     item = session.agenda.filter(dossier=dossier).first()
     if item is None:
         raise ScoringError(_("This dossier is not on the session's agenda."),

@@ -1,9 +1,22 @@
-"""Creating notifications (docs/notifications.md). Idempotent by ``key``: a second call with
-the same key creates nothing and sends nothing."""
+"""Creating and reading notifications (docs/notifications.md). Idempotent by ``key``: a
+second call with the same key creates nothing and sends nothing. Every change of a
+notification goes through this module; who may do what is ``ocop.notices.rules``."""
 
 from django.db import transaction
+from django.utils import timezone
 
+from ocop.audit.services import record
+
+from . import rules
 from .models import EmailStatus, Notification
+
+
+class NoticeError(Exception):
+    """A refused change, with the message to show (``code`` names the reason)."""
+
+    def __init__(self, message, code="refused"):
+        super().__init__(message)
+        self.message, self.code = message, code
 
 
 def notify(*, key, kind, subject, user=None, email="", recipient_name="", unit=None, body="",
@@ -27,4 +40,34 @@ def notify(*, key, kind, subject, user=None, email="", recipient_name="", unit=N
 
 
 def wake_mailer():
-    """Wake the e-mail job up (the pending rows are the truth; see ``ocop.notices.tasks``)."""
+    """Wake the e-mail job up (the pending rows are the truth; see ``ocop.notices.tasks``);
+    False when the broker cannot be reached (the beat sweep sends them later)."""
+    from ocop.jobs import wake
+
+    from .tasks import send_pending_emails
+
+    return wake(send_pending_emails)
+
+
+def mark_read(user, notification):
+    """Mark one of the user's own notifications as read (again: nothing changes)."""
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().get(pk=notification.pk)
+        refusal = rules.refusal(user, "mark_read", notification)
+        if refusal:
+            raise NoticeError(refusal, code="not_recipient")
+        if notification.read_at is None:
+            notification.read_at = timezone.now()
+            notification.save(update_fields=["read_at"])
+            record("notification.read", notification, actor=user)
+    return notification
+
+
+def mark_all_read(user):
+    """Mark every unread notification of the user as read; returns how many."""
+    with transaction.atomic():
+        count = Notification.objects.filter(user=user, read_at__isnull=True).update(
+            read_at=timezone.now())
+        if count:
+            record("notification.read_all", actor=user, after={"count": count})
+    return count

@@ -40,7 +40,7 @@ STATEMENT = "Hội đồng đã thảo luận về chênh lệch; các thành vi
 def council_data(unit, **extra):
     data = {"name": "Hội đồng đánh giá, phân hạng sản phẩm OCOP quận Ninh Kiều",
             "level": "district", "unit": unit, "decision_number": "15/QĐ-UBND",
-            "decision_date": datetime.date(2026, 3, 1), "decision_signer": "Chủ tịch UBND"}
+            "decision_date": datetime.date(2025, 3, 1), "decision_signer": "Chủ tịch UBND"}
     data.update(extra)
     return data
 
@@ -130,11 +130,11 @@ def test_create_session_refuses_a_round_of_another_level(cantho, criteria, make_
     province_round = factories.evaluation_round(cantho["province"], admin_level="province")
     with pytest.raises(services.CouncilError) as refused:
         services.create_session(world.staff, council=world.council, round=province_round,
-                                date=datetime.date(2026, 12, 5))
+                                date=datetime.date(2025, 6, 5))
     assert refused.value.code == "wrong_round"
 
     session = services.create_session(world.staff, council=world.council, round=world.round,
-                                      date=datetime.date(2026, 12, 5), place="Hội trường")
+                                      date=datetime.date(2025, 6, 5), place="Hội trường")
     assert session.state == SessionState.PREPARING
 
 

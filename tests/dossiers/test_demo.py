@@ -6,6 +6,7 @@ nothing) inside a transaction that is rolled back at the end; each test runs in 
 savepoint inside it.
 """
 
+import datetime
 import re
 from collections import Counter
 
@@ -93,16 +94,19 @@ def test_148_dossiers_in_both_districts_cover_the_states(demo_data):
                   DossierState.NOT_RECOGNISED, DossierState.FORWARDED,
                   DossierState.WITHDRAWN):
         assert states[state] >= 1, state
-    # One open round 1/2026 per district, under 148, at the district level (the councils
+    # One round of 2023 per district (Ninh Kiều 1/2023, Phong Điền 2/2023), under 148, at
+    # the district level, its intake closed long before the districts ended (the councils
     # demo adds Ninh Kiều's 2025 history and the province round its forwarded product went
-    # to: docs/decisions.md, "Demo").
-    for dossiers in (ninh_kieu, phong_dien):
-        rounds = {d.round for d in dossiers.filter(round__year=2026)
+    # to: docs/regimes-and-levels.md, "Demo timeline").
+    for dossiers, number in ((ninh_kieu, 1), (phong_dien, 2)):
+        rounds = {d.round for d in dossiers.filter(round__year=2023)
                   .select_related("round__regime", "round__level")}
         assert len(rounds) == 1
         (round_,) = rounds
         assert (round_.regime.slug, round_.level.admin_level, round_.year, round_.number,
-                round_.is_open) == ("148", "district", 2026, 1, True)
+                round_.is_open) == ("148", "district", 2023, number, True)
+        assert round_.intake_deadline < datetime.date(2024, 1, 1)
+        assert round_.regime.is_in_force(round_.intake_deadline)
 
 
 def _allowed_steps():
@@ -186,3 +190,102 @@ def test_buoi_nam_roi_is_found_by_the_accent_free_search(demo_data):
     phong_dien = User.objects.get(username="canbo.phongdien")
     found = dossiers_visible_to(phong_dien).filter(search_text__contains="buoi nam roi")
     assert [d.product.name for d in found] == ["Bưởi Năm Roi Phong Điền"]
+
+
+# --- a coherent timeline (docs/regimes-and-levels.md, "Demo timeline") ------------------------
+
+DISTRICTS_ENDED = datetime.date(2025, 6, 30)
+
+
+def test_every_rating_and_session_is_dated_under_a_regime_in_force_and_existing_units(
+        demo_data):
+    from councils.models import EvaluationSession
+    from dossiers.models import Decision, Rating
+
+    ratings = list(Rating.objects.select_related("decision", "regime"))
+    assert ratings
+    for rating in ratings:
+        assert rating.regime.is_in_force(rating.decision.date), rating
+    for decision in Decision.objects.select_related("issuer_unit", "regime"):
+        assert decision.regime.is_in_force(decision.date), decision
+        if decision.issuer_unit is not None:
+            assert rules.unit_refusal(decision.issuer_unit, decision.date) is None, decision
+    sessions = list(EvaluationSession.objects.select_related("council__unit", "round__regime",
+                                                             "round__unit"))
+    assert len(sessions) >= 3
+    for session in sessions:
+        assert rules.unit_refusal(session.council.unit, session.date) is None, session
+        assert rules.unit_refusal(session.round.unit, session.date) is None, session
+        assert session.round.regime.is_in_force(session.date), session
+        assert rules.round_calendar_refusal(
+            session.round.regime.code, rules.regime_windows(session.round.regime),
+            session.round.intake_deadline, session.date) is None, session
+
+
+def test_the_district_story_ends_before_the_districts_did(demo_data):
+    from councils.models import Council, EvaluationSession
+    from dossiers.models import Decision, EvaluationRound, Transition
+
+    districts = AdministrativeUnit.objects.legacy().filter(level=Level.DISTRICT)
+    rounds = EvaluationRound.objects.filter(unit__in=districts)
+    assert rounds.count() >= 3
+    for round_ in rounds:
+        assert round_.intake_deadline <= DISTRICTS_ENDED
+        assert round_.planned_session_date <= DISTRICTS_ENDED
+        assert round_.regime.slug == "148"
+    times = Transition.objects.filter(dossier__round__in=rounds).values_list("at", flat=True)
+    assert times and max(times).date() <= DISTRICTS_ENDED
+    assert all(c.decision_date <= DISTRICTS_ENDED
+               for c in Council.objects.filter(unit__in=districts))
+    assert all(s.date <= DISTRICTS_ENDED
+               for s in EvaluationSession.objects.filter(council__unit__in=districts))
+    decided = Decision.objects.filter(issuer_unit__in=districts)
+    assert decided.filter(date__year=2023).count() == 2
+    assert all(d.date <= DISTRICTS_ENDED for d in decided)
+    # no district result contradicts the 148 district level: a recognised result is 3★
+    recognised = Dossier.objects.filter(round__in=rounds, state=DossierState.RECOGNISED)
+    assert recognised and all(d.result_stars == 3 and d.result_score < 70 for d in recognised
+                              if d.round.number != 1 or d.round.year != 2025)
+
+
+def test_the_2023_ratings_are_due_and_expired_on_6_december_2026(demo_data):
+    from dossiers.expiry import check_rating_expiry
+    from dossiers.models import Rating
+
+    check_rating_expiry(datetime.date(2026, 12, 6))
+    of_2023 = list(Rating.objects.filter(decision__date__year=2023).select_related("decision"))
+    # 20/06/2023 → valid until 19/06/2026: expired; 20/12/2023 → until 19/12/2026, due
+    # from 19/11/2026 (148: the issuer notifies 30 days before). (The oversight demo may
+    # have revoked one of them.)
+    june = [r for r in of_2023 if r.decision.date == datetime.date(2023, 6, 20)]
+    december = [r for r in of_2023 if r.decision.date == datetime.date(2023, 12, 20)]
+    assert june and all((r.valid_until, r.state) == (datetime.date(2026, 6, 19), "expired")
+                        for r in june)
+    assert all(r.valid_until == datetime.date(2026, 12, 19) for r in december)
+    assert any(r.state == "due" for r in december)
+    assert all(r.state in ("due", "revoked") for r in december)
+
+
+def test_the_26_2026_rounds_keep_the_calendar_and_the_new_officers_see_their_dossiers(
+        demo_data, client):
+    from dossiers.models import EvaluationRound
+    from ocop.demo import DEMO_PASSWORD
+
+    for round_ in EvaluationRound.objects.filter(regime__slug="26/2026"):
+        windows = rules.regime_windows(round_.regime)
+        assert rules.round_calendar_refusal(round_.regime.code, windows,
+                                            round_.intake_deadline,
+                                            round_.planned_session_date) is None
+        assert rules.round_window(windows, round_.intake_deadline)[0] == round_.intake_deadline
+    for username, ward in (("canbo.phuongninhkieu", "Phường Ninh Kiều"),
+                           ("canbo.xaphongdien", "Xã Phong Điền")):
+        user = User.objects.get(username=username)
+        mine = dossiers_visible_to(user)
+        assert mine.exists()
+        assert {d.unit.name for d in mine.select_related("unit")} == {ward}
+        assert all(d.round.regime.slug == "26/2026" for d in mine.select_related("round__regime"))
+        client.post("/login/", {"username": username, "password": DEMO_PASSWORD})
+        assert client.session.get("_auth_user_id") == str(user.pk)
+        page = client.get("/dossiers/").content.decode()
+        assert mine.first().product.name in page
+        client.post("/logout/")

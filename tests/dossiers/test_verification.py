@@ -226,6 +226,7 @@ def test_json_has_the_same_public_facts_with_iso_dates(client, rating):
         "state": "valid",
         "state_label": "Còn hiệu lực",
         "replaced_by": None,
+        "revocation": None,  # a revoked rating: its decision's number and date
     }
 
 

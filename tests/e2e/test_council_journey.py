@@ -2,10 +2,10 @@
 9 "council integrity": a divergent item cannot be closed until it is re-scored or the
 discussion is recorded, and the minutes show the statement).
 
-Arranged in Python on top of the demo rounds: a Ninh Kiều district council (148) of seven
-members, a session held today (the meeting cannot start before the session's date) of the
-Ninh Kiều round with two accepted products on its agenda, scoring open. Then, each member
-in their own browser context:
+Arranged in Python on top of the demo rounds: Cần Thơ's provincial council (26/2026) of
+seven members, a session held today (the meeting cannot start before the session's date)
+of the current 26/2026 round with two pre-assessed products on its agenda, scoring open.
+Then, each member in their own browser context:
 
 - the chair and five members score product 1 (choices known to the test) and submit
   through the two-step submit (confirmation box with their total, then "yes, submit"); one
@@ -81,10 +81,13 @@ def log_in(page, base, username):
 def arrange():
     """The council, a session dated today (the meeting may start) with two products on
     its agenda, scoring open; the meeting is started later by the chair in the browser."""
-    officer = User.objects.get(username="canbo.ninhkieu")
-    district = AdministrativeUnit.objects.legacy().get(level=Level.DISTRICT, code="916")
-    round_ = EvaluationRound.objects.get(unit=district, level__admin_level="district")
-    dossiers = [factories.dossier(round_, set_no=9, state=DossierState.ACCEPTED,
+    officer = User.objects.get(username="sonn.cantho")
+    province = AdministrativeUnit.objects.current().get(level=Level.PROVINCE, code="92")
+    # the current round of the 26/2026 calendar (its slot finishes after today)
+    round_ = (EvaluationRound.objects.filter(
+        unit=province, regime__slug="26/2026",
+        planned_session_date__gte=timezone.localdate()).order_by("intake_deadline").first())
+    dossiers = [factories.dossier(round_, set_no=9, state=DossierState.PRE_ASSESSED,
                                   product_name=name) for name in PRODUCTS]
     hashed = make_password(PASSWORD)
     users = [User.objects.create(username=f"tv.nk.{i + 1}", full_name=name,
@@ -92,9 +95,9 @@ def arrange():
                                  password=hashed) for i, name in enumerate(NAMES)]
     roles = ["chair", "vice_chair"] + ["member"] * 5
     council = services.create_council(officer, data={
-        "name": "Hội đồng đánh giá, phân hạng sản phẩm OCOP quận Ninh Kiều",
-        "level": "district", "unit": district, "decision_number": "77/QĐ-UBND",
-        "decision_date": "2026-03-02", "decision_signer": "Chủ tịch UBND quận Ninh Kiều",
+        "name": "Hội đồng đánh giá, phân hạng sản phẩm OCOP thành phố Cần Thơ",
+        "level": "province", "unit": province, "decision_number": "77/QĐ-UBND",
+        "decision_date": "2026-06-02", "decision_signer": "Chủ tịch UBND thành phố Cần Thơ",
     }, members=[{"user": u, "role": r} for u, r in zip(users, roles, strict=True)])
     # the round's intake deadline lies ahead; the council meets today
     session = services.create_session(officer, council=council, round=round_,
@@ -287,12 +290,13 @@ def test_members_score_chair_reopens_and_closes(demo_live, browser, browser_cont
     assert record.mean_total == total == Decimal("74.83")
     assert record.band_stars == band == 4
     assert record.stars == band and record.cap_reasons == []
-    assert (record.outcome, record.outcome_stars) == (outcome, outcome_stars) == ("forward",
-                                                                                  None)
+    # the province recognises 4★ under 26/2026 (it forwards only 5★ to the Ministry)
+    assert (record.outcome, record.outcome_stars) == (outcome, outcome_stars) == ("recognise",
+                                                                                  4)
     assert record.divergence == spread == Decimal("10") and not record.divergence_flagged
     assert record.divergence_statement == ""
     dossier.refresh_from_db()
-    assert dossier.state == DossierState.FORWARDED
+    assert dossier.state == DossierState.RECOGNISED
 
     by_member2 = {members[i].pk: by_hand(cs2, chosen) for i, chosen in plan2.items()}
     means2, total2, band2, outcome2, outcome_stars2, spread2 = hand_result(session, cs2,
@@ -309,7 +313,7 @@ def test_members_score_chair_reopens_and_closes(demo_live, browser, browser_cont
     assert record2.divergence == spread2 == Decimal("15") and record2.divergence_flagged
     assert record2.divergence_statement == STATEMENT
     dossier2.refresh_from_db()
-    assert dossier2.state == DossierState.FORWARDED
+    assert dossier2.state == DossierState.RECOGNISED
 
     # the minutes PDF prints product 1's numbers and product 2's statement
     response = chair.request.get(base + reverse("councils:minutes-download",

@@ -1,8 +1,9 @@
 """A dossier's journey in the browser (issue "Dossier intake", Done when).
 
-As ``canbo.ninhkieu``: register a producer and its product, create the dossier, upload its
-documents (and record the samples), submit; return it with a reason (the district officer
-checks the papers under 148), complete the rejected paper, resubmit and accept. Then
+As ``canbo.phuongninhkieu`` (the officer of today's Phường Ninh Kiều): register a producer
+and its product, create the dossier in the open 26/2026 round of Cần Thơ, upload its
+documents (and record the samples), submit; return it with a reason (the ward checks the
+papers under 26/2026), complete the rejected paper, resubmit and accept. Then
 ``sonn.cantho`` (the department) finds it in the province's list.
 
 Selectors are ids, names, URLs and state classes rather than visible text: the
@@ -16,7 +17,7 @@ import pytest
 from django.utils import timezone, translation
 from playwright.sync_api import expect
 
-from dossiers.models import DocumentState, Dossier, DossierState
+from dossiers.models import DocumentState, Dossier, DossierState, EvaluationRound
 from ocop.regions.models import AdministrativeUnit, Level
 from scoring.models import CriteriaSet
 
@@ -77,13 +78,16 @@ def upload(page, line_pk, title):
 def test_officer_files_returns_completes_and_accepts_a_dossier(page, demo_live, browser,
                                                                browser_context_args):
     base = demo_live.url
-    ward = AdministrativeUnit.objects.legacy().get(level=Level.COMMUNE, name="Phường An Bình",
-                                                   parent__code="916")
-    criteria_set = CriteriaSet.objects.published().get(regime__slug="148", set_no=6)
+    ward = AdministrativeUnit.objects.current().get(level=Level.COMMUNE,
+                                                    name="Phường Ninh Kiều")
+    criteria_set = CriteriaSet.objects.published().get(regime__slug="26/2026", set_no=6)
+    open_round = (EvaluationRound.objects.filter(
+        regime__slug="26/2026", is_open=True, intake_deadline__gte=timezone.localdate())
+        .order_by("intake_deadline").first())
     page.set_default_timeout(15_000)
 
-    # --- canbo.ninhkieu registers the producer, the product and the dossier --------------
-    log_in(page, base, "canbo.ninhkieu")
+    # --- canbo.phuongninhkieu registers the producer, the product and the dossier --------
+    log_in(page, base, "canbo.phuongninhkieu")
     page.goto(f"{base}/dossiers/producers/new/")
     page.locator("#id_type").select_option("household")
     page.locator("#id_name").fill(PRODUCER)
@@ -91,7 +95,7 @@ def test_officer_files_returns_completes_and_accepts_a_dossier(page, demo_live, 
     page.locator("#id_representative_name").fill("Trần Thị Nhỏ")
     page.locator("#id_representative_gender").select_option("female")
     page.locator("#id_representative_ethnicity").fill("Kinh")
-    page.locator("#id_address").fill("Khu vực 3, Phường An Bình")
+    page.locator("#id_address").fill("Khu vực 3, Phường Ninh Kiều")
     page.locator("#id_unit").select_option(str(ward.pk))
     submit_form(page)
 
@@ -101,10 +105,9 @@ def test_officer_files_returns_completes_and_accepts_a_dossier(page, demo_live, 
     submit_form(page)
 
     expect(page).to_have_url(re.compile(r"/dossiers/new/\?product=\d+$"))
-    round_value = page.locator("#id_round option", has_text="Quận Ninh Kiều").first
-    page.locator("#id_round").select_option(round_value.get_attribute("value"))
+    page.locator("#id_round").select_option(str(open_round.pk))
     expect(page.locator("#id_product option:checked")).to_contain_text(PRODUCT)
-    page.locator("#id_production_address").fill("Khu vực 3, Phường An Bình, Quận Ninh Kiều")
+    page.locator("#id_production_address").fill("Khu vực 3, Phường Ninh Kiều, TP. Cần Thơ")
     page.locator("#id_workers").fill("6")
     submit_form(page)
 

@@ -92,7 +92,8 @@ def test_the_apps_register_the_demo_steps_in_order():
     assert names(registered_steps()) == [
         "ocop.demo.seed_units", "ocop.demo.seed_accounts", "scoring.demo.seed_regulations",
         "dossiers.demo.seed_checklists", "dossiers.demo.seed_dossiers",
-        "councils.demo.seed_councils"]
+        "councils.demo.seed_councils", "dossiers.demo.seed_expiry",
+        "dossiers.demo_oversight.seed_oversight"]
     assert names(registered_steps(base=True)) == names(registered_steps())[:4]
 
 

@@ -1,6 +1,6 @@
 """``manage.py check_rating_expiry [--date YYYY-MM-DD]``: move ratings that entered their
-re-evaluation window to "due" and ratings past their validity to "expired"
-(``dossiers.expiry``, docs/deadlines.md)."""
+re-evaluation window to "due" and ratings past their validity to "expired", and notify the
+producers' contacts and the officers (``dossiers.expiry``, docs/deadlines.md)."""
 
 import datetime
 
@@ -26,5 +26,6 @@ class Command(BaseCommand):
                     from error
         moved = check_rating_expiry(day)
         self.stdout.write(_("%(due)s rating(s) now due for re-evaluation, %(expired)s "
-                            "expired.") % {"due": len(moved["due"]),
-                                           "expired": len(moved["expired"])})
+                            "expired; %(notified)s notification(s) created.")
+                          % {"due": len(moved["due"]), "expired": len(moved["expired"]),
+                             "notified": moved["notified"]})
