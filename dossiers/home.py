@@ -88,12 +88,27 @@ def expiry_calendar(user, today=None):
             for month in (month_start(today, k) for k in range(CALENDAR_MONTHS))]
 
 
+def oversight_counts(user):
+    """After recognition (docs/ratings-lifecycle.md): inspections planned, products an
+    inspection failed that wait for a revocation, revocations drafted (three queries)."""
+    from .inspections import pending_revocation_items
+    from .models import InspectionState, RevocationState
+    from .queries import inspections_visible_to, revocations_visible_to
+
+    return {
+        "planned": inspections_visible_to(user).filter(
+            state=InspectionState.PLANNED).count(),
+        "pending": pending_revocation_items(user).count(),
+        "drafts": revocations_visible_to(user).filter(state=RevocationState.DRAFT).count(),
+    }
+
+
 def home_panel(user, context):
     """The dossier counts and open rounds of the department and officer panels, for a user
     with either role (``web/home.html`` shows them in those panels)."""
     if not (context.get("department_units") or context.get("officer_units")):
         return None
     return {"counts": dossier_counts(user), "rounds": open_rounds(user),
-            "recognition": recognition_counts(user),
+            "recognition": recognition_counts(user), "oversight": oversight_counts(user),
             "expiry_calendar": (expiry_calendar(user) if context.get("department_units")
                                 else None)}

@@ -360,17 +360,23 @@ def upload_file(user, inspection, uploaded_file):
 # --- what waits for a revocation -------------------------------------------------------------
 
 
+def pending_revocation_items(user):
+    """The inspection lines of :func:`pending_revocations`, as a queryset (the home page
+    counts them)."""
+    revoked = Revocation.objects.filter(rating_id=OuterRef("rating_id"))
+    return (InspectionItem.objects
+            .filter(inspection__in=inspections_visible_to(user),
+                    inspection__state=InspectionState.CONCLUDED, conclusion__in=FAILING,
+                    rating__state__in=ACTIVE_RATING_STATES)
+            .exclude(Exists(revoked)))
+
+
 def pending_revocations(user):
     """Products an inspection concluded "no longer meets" or "violation" whose rating is
     still active and has no revocation yet, each with its ``deadline`` (None: the regime
     sets none) and ``overdue``; soonest deadline first. Two queries."""
-    revoked = Revocation.objects.filter(rating_id=OuterRef("rating_id"))
     items = list(
-        InspectionItem.objects
-        .filter(inspection__in=inspections_visible_to(user),
-                inspection__state=InspectionState.CONCLUDED, conclusion__in=FAILING,
-                rating__state__in=ACTIVE_RATING_STATES)
-        .exclude(Exists(revoked))
+        pending_revocation_items(user)
         .select_related("inspection", "rating__product__producer__unit")
         .order_by("inspection__conclusion_date", "pk")[:500])
     regimes = list(Regime.objects.order_by("effective_from"))

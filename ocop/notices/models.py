@@ -19,11 +19,15 @@ class EmailStatus(models.TextChoices):
 
 
 class Notification(models.Model):
-    key = models.CharField(_("key"), max_length=150, unique=True,
+    # unique by a constraint (below), not ``unique=True``: no second (LIKE) index on
+    # PostgreSQL; the expiry job inserts thousands of rows at once (benchmarks/expiry.py)
+    key = models.CharField(_("key"), max_length=150,
                            help_text=_("One notification per event and recipient."))
-    kind = models.CharField(_("kind"), max_length=40, db_index=True)
+    kind = models.CharField(_("kind"), max_length=40)
+    # indexed by ``notice_user_unread`` (user, read_at)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True,
-                             related_name="notifications", verbose_name=_("recipient"))
+                             related_name="notifications", verbose_name=_("recipient"),
+                             db_index=False)
     email = models.EmailField(_("e-mail"), blank=True)
     recipient_name = models.CharField(_("recipient name"), max_length=255, blank=True)
     unit = models.ForeignKey(
@@ -53,6 +57,7 @@ class Notification(models.Model):
                          name="notice_email_pending"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["key"], name="unique_notification_key"),
             models.CheckConstraint(condition=Q(user__isnull=False) | ~Q(email=""),
                                    name="notification_has_recipient"),
         ]

@@ -11,7 +11,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dossiers import reevaluation, services
 from dossiers.checklists import SAMPLES_CODE
@@ -417,6 +417,20 @@ def test_several_rounds_ask_which_one(client, world):
                            {"round": second.pk})
     assert response.status_code == 302
     assert Dossier.objects.latest("pk").round_id == second.pk
+
+
+def test_a_first_evaluation_of_a_rated_product_is_refused_and_nothing_created(world):
+    """A second active rating for a product would follow: the officer files an upgrade or
+    a re-evaluation of the one it holds instead."""
+    Dossier.objects.filter(pk=world["source"].pk).update(state=DossierState.RECOGNISED)
+    before = counts()
+    with pytest.raises(services.DossierError) as refused, translation.override("en"):
+        services.create_dossier(world["staff"], round=world["round"],
+                                product=world["source"].product)
+    assert counts() == before
+    message = refused.value.fields["registration_type"][0]
+    assert "already holds an active rating (4★, decision 01/QĐ-UBND, valid until " \
+           "20/06/2027)" in message
 
 
 def test_a_producer_registered_before_2025_finds_the_current_provinces_round(world):

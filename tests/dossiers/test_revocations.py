@@ -11,6 +11,7 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import ngettext
 from pypdf import PdfReader
 
 from dossiers import inspections, issuing, revocations
@@ -452,3 +453,29 @@ def test_api_revocations_are_scoped(client, world):
     body = client.get("/api/v1/revocations/").json()
     rows = body["results"] if isinstance(body, dict) and "results" in body else body
     assert rows == []
+
+
+# --- the home page ----------------------------------------------------------------------------
+
+
+def test_home_card_counts_what_waits_after_an_inspection_for_its_area_only(client, world):
+    concluded(world)  # fish: no longer meets, no revocation yet
+    for name in ("cake", "fish"):
+        inspections.create_inspection(world["staff"], kind="ad_hoc", rating=world[name])
+
+    staff_home = get(login(client, world["staff"]), "/")[1]
+    card = staff_home[staff_home.index('id="card-oversight"'):]
+    card = card[:card.index("</div>")]
+
+    with translation.override("vi"):
+        pending = ngettext("%(n)s product failed an inspection and waits for a revocation",
+                           "%(n)s products failed an inspection and wait for a revocation",
+                           1) % {"n": 1}
+        ours = ngettext("%(n)s inspection planned", "%(n)s inspections planned", 2) % {"n": 2}
+        theirs = ngettext("%(n)s inspection planned", "%(n)s inspections planned",
+                          1) % {"n": 1}
+    assert pending in card and 'href="/inspections/revocations/pending/"' in card
+    assert ours in card
+    # the other province sees its own planned inspection only, and nothing of ours
+    outsider_home = get(login(client, world["outsider"]), "/")[1]
+    assert pending not in outsider_home and theirs in outsider_home
