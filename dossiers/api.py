@@ -40,6 +40,7 @@ from contextlib import contextmanager
 from django.db import connection
 from django.db.models import Prefetch, Q
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -63,7 +64,7 @@ from ocop.text import fold
 from scoring.models import CriteriaSet
 from scoring.queries import resolve_regime
 
-from . import api_recognition, rules, services, uploads
+from . import api_oversight, api_recognition, rules, services, uploads
 from .api_params import bad_filter, flag_param, id_param, search_param
 from .deadlines import annotate_overdue, is_overdue
 from .forms import SAMPLES_COUNT_VALIDATORS
@@ -83,6 +84,7 @@ from .models import (
 from .queries import (
     INTAKE_ROLES,
     dossiers_visible_to,
+    filing_q,
     filter_dossiers,
     producers_visible_to,
     products_visible_to,
@@ -325,7 +327,9 @@ class RoundSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_view(list=extend_schema(parameters=[
-    OpenApiParameter("open", int, enum=[0, 1], description="1: open for intake; 0: closed."),
+    OpenApiParameter("open", int, enum=[0, 1], description="1: taking new dossiers today "
+                     "(open, intake deadline not passed, its regime in force and its unit "
+                     "existing); 0: the others."),
     OpenApiParameter("regime", str, description="Short code or code of a regime, e.g. "
                      "“148-1489” or “26/2026”."),
 ]))
@@ -343,7 +347,8 @@ class RoundViewSet(ScopedObjectMixin, viewsets.ReadOnlyModelViewSet):
         params = self.request.query_params
         is_open = flag_param(params, "open")
         if is_open is not None:
-            queryset = queryset.filter(is_open=is_open)
+            filing = filing_q(timezone.localdate())
+            queryset = queryset.filter(filing) if is_open else queryset.exclude(filing)
         value = params.get("regime", "").strip()
         if value:
             regime = resolve_regime(value)
@@ -710,5 +715,6 @@ router.register("products", ProductViewSet, basename="product")
 router.register("rounds", RoundViewSet, basename="round")
 router.register("dossiers", DossierViewSet, basename="dossier")
 api_recognition.register(router)  # decisions/, ratings/ (read-only)
+api_oversight.register(router)  # inspections/, revocations/ (read-only)
 #: Included by ``ocop/urls.py`` under ``api/v1/`` (``include("dossiers.api")``).
 urlpatterns = router.urls

@@ -50,6 +50,9 @@ class InspectionItemSerializer(serializers.ModelSerializer):
     rating = serializers.IntegerField(source="rating_id", read_only=True)
     product = serializers.CharField(source="rating.product.name", read_only=True)
     findings = FindingSerializer(many=True, read_only=True)
+    # a plain string in the schema: empty until the inspection is concluded
+    conclusion = serializers.CharField(
+        read_only=True, help_text="'' (not concluded yet) | meets | not_meets | violation")
 
     class Meta:
         model = InspectionItem

@@ -348,6 +348,24 @@ def _results_date(dossiers):
     return timezone.localdate(latest) if latest else None
 
 
+def signing_errors(number, signer_name, *, number_required=True):
+    """The field errors of a decision's number and signer, as every issuing service checks
+    them (recognition and revocation decisions): ``{field: [message]}``, empty when both
+    are fine. Without ``number_required`` a None number passes (the caller proposes the
+    next free one)."""
+    errors = {}
+    if (number is not None or number_required) and (
+            not isinstance(number, int) or isinstance(number, bool)
+            or not 1 <= number <= 999_999):
+        errors["number"] = [_("Enter the decision's number (a whole number from 1).")]
+    signer_name = str(signer_name or "").strip()
+    if not signer_name:
+        errors["signer_name"] = [_("Enter the name of the person who signs.")]
+    elif len(signer_name) > 150:
+        errors["signer_name"] = [_("At most %(n)s characters.") % {"n": 150}]
+    return errors
+
+
 def issue_decision(user, decision, *, number, date, signer_name, signature_authority=None,
                    signature_title=None):
     """Number, date and sign a draft; create its ratings; render the decision and the
@@ -358,10 +376,7 @@ def issue_decision(user, decision, *, number, date, signer_name, signature_autho
         decision = _lock_draft(user, decision, "issue_decision")
         items = list(decision.items.order_by("order", "id"))
         dossiers = _lock_dossiers([item.dossier_id for item in items])
-        errors = {}
-        if not isinstance(number, int) or isinstance(number, bool) or not (
-                1 <= number <= 999_999):
-            errors["number"] = [_("Enter the decision's number (a whole number from 1).")]
+        errors = signing_errors(number, signer_name)
         today = timezone.localdate()
         if not isinstance(date, datetime.date):
             errors["date"] = [_("Enter the decision's date.")]
@@ -380,10 +395,6 @@ def issue_decision(user, decision, *, number, date, signer_name, signature_autho
                                     "day; its decisions must be dated while it existed.")
                                   % {"unit": unit.name}]
         signer_name = str(signer_name or "").strip()
-        if not signer_name:
-            errors["signer_name"] = [_("Enter the name of the person who signs.")]
-        elif len(signer_name) > 150:
-            errors["signer_name"] = [_("At most %(n)s characters.") % {"n": 150}]
         if errors:
             _invalid(errors)
         refusal = _result_refusals(dossiers, allowed=[decision, decision.replaces])

@@ -104,7 +104,8 @@ def _texts():
         "expired_subject": _("OCOP rating expired: %(product)s (%(stars)s stars)"),
         # 26/2026: the producer files within the window
         "due_window": facts + " " + _(
-            "File the re-evaluation dossier between %(window_start)s and %(window_end)s."),
+            "File the re-evaluation dossier between %(window_start)s and %(window_end)s; a "
+            "late filing is still accepted until the expiry on %(valid_until)s."),
         # 148 (and 1489): the issuer notifies the producer at least N days before expiry
         "due_notice": facts + " " + _(
             "The issuer notifies the producer at least %(notice_days)s days before expiry: "

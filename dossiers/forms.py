@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Case, IntegerField, Value, When
 from django.template.defaultfilters import floatformat
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ocop.accounts.queries import role_units, visible_units
@@ -29,6 +30,7 @@ from .models import (
 from .queries import (
     INTAKE_ROLES,
     SEARCH_MAX_LENGTH,
+    filing_rounds,
     producers_visible_to,
     products_visible_to,
     rounds_visible_to,
@@ -217,7 +219,8 @@ class DossierCreateForm(RegistrationForm):
         from .models import Rating
 
         products = products_visible_to(user)
-        self.fields["round"].queryset = (rounds_visible_to(user).filter(is_open=True)
+        # only the rounds a dossier may be filed into today (docs/regimes-and-levels.md)
+        self.fields["round"].queryset = (filing_rounds(user, timezone.localdate())
                                          .select_related("unit", "regime"))
         self.fields["product"].queryset = products.select_related("producer").order_by(
             "name")

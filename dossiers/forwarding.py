@@ -41,6 +41,7 @@ from .models import (
     SelfAssessmentEntry,
     Transition,
 )
+from .queries import filing_q
 from .services import DossierError, _invalid, _jsonable, _lock, _raise, _transition
 
 
@@ -83,9 +84,11 @@ def target_rounds_many(dossiers):
     result = {d.pk: [] for d in dossiers}
     if not wanted:
         return result
+    # rounds taking dossiers today: open, and in force with their unit existing
+    # (docs/regimes-and-levels.md, "In force at the date")
     rounds = list(EvaluationRound.objects.filter(
-        regime_id__in={r for r, _l in wanted}, level_id__in={lv for _r, lv in wanted},
-        is_open=True, intake_deadline__gte=timezone.localdate())
+        filing_q(timezone.localdate()),
+        regime_id__in={r for r, _l in wanted}, level_id__in={lv for _r, lv in wanted})
         .select_related("unit", "level", "regime").order_by("year", "number", "id"))
     unit_ids = {d.unit_id for d in dossiers}
     covered = {r.pk: set(AdministrativeUnit.objects.within([r.unit])

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from .deadlines import overdue_q
 from .models import DossierState
-from .queries import dossiers_visible_to, rounds_visible_to
+from .queries import dossiers_visible_to, filing_rounds
 
 
 def dossier_counts(user):
@@ -24,8 +24,9 @@ def dossier_counts(user):
 
 
 def open_rounds(user):
+    """The rounds taking dossiers today (``queries.filing_rounds``), soonest intake first."""
     return list(
-        rounds_visible_to(user).filter(is_open=True).select_related("unit", "regime")
+        filing_rounds(user, timezone.localdate()).select_related("unit", "regime")
         .order_by("intake_deadline")[:5]
     )
 

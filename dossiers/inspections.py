@@ -54,7 +54,7 @@ from .models import (
     Revocation,
 )
 from .queries import inspections_visible_to
-from .services import DossierError, _invalid, _raise
+from .services import DossierError, _invalid, _raise, checked_upload
 
 #: Conclusions that ground a revocation (26/2026 Điều 8 b and c).
 FAILING = (InspectionConclusion.NOT_MEETS, InspectionConclusion.VIOLATION)
@@ -328,11 +328,7 @@ def upload_file(user, inspection, uploaded_file):
     """Store one checked file (minutes, photos, test reports) of the inspection, before or
     after its conclusion (docs/uploads.md: the same checks as a dossier's files)."""
     _check(user, "inspect", inspection.unit)
-    try:
-        checked = uploads.check_upload(uploaded_file)
-    except uploads.UploadRefused as refused:
-        raise DossierError(refused.message, code=refused.code,
-                           fields={"file": [refused.message]}) from refused
+    checked = checked_upload(uploaded_file)
     stored = None
     try:
         with transaction.atomic():

@@ -55,6 +55,24 @@ def rounds_visible_to(user):
         unit__in=units.values("parent_id"))
 
 
+def filing_q(day):
+    """Rounds taking new dossiers on ``day`` (a ``Q`` on rounds): open, intake deadline not
+    passed, the round's regime in force and its unit existing that day — the queryset form
+    of ``services._check_round_open`` and ``rules.dossier_date_refusal``, which
+    ``dossiers.services.create_dossier`` checks (docs/regimes-and-levels.md, "In force at
+    the date")."""
+    return (Q(is_open=True, intake_deadline__gte=day, regime__effective_from__lte=day)
+            & (Q(regime__effective_to__isnull=True) | Q(regime__effective_to__gte=day))
+            & (Q(unit__valid_from__isnull=True) | Q(unit__valid_from__lte=day))
+            & (Q(unit__valid_to__isnull=True) | Q(unit__valid_to__gte=day)))
+
+
+def filing_rounds(user, day):
+    """The rounds ``user`` may file a new dossier into on ``day`` (visible to them and
+    ``filing_q(day)``): the round pickers of the dossier page and the API's ``?open=1``."""
+    return rounds_visible_to(user).filter(filing_q(day))
+
+
 #: Functions ``fn(user)`` → a queryset of the ids of more dossiers the user may read
 #: (outside their areas), registered by the apps above this one in their
 #: ``AppConfig.ready()`` — e.g. ``councils.readers.agenda_dossier_ids``: the dossiers on

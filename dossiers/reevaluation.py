@@ -85,7 +85,7 @@ from .models import (
     RegistrationType,
     SelfAssessmentEntry,
 )
-from .queries import rounds_visible_to
+from .queries import filing_rounds
 
 DAY = datetime.timedelta(days=1)
 
@@ -178,8 +178,8 @@ def candidate_rounds(user, rating, today=None):
     today = today or timezone.localdate()
     unit = rating.product.producer.unit
     rounds = [
-        round_ for round_ in rounds_visible_to(user).filter(
-            is_open=True, intake_deadline__gte=today, level__kind=ProcessKind.COUNCIL)
+        round_ for round_ in filing_rounds(user, today).filter(
+            level__kind=ProcessKind.COUNCIL)
         .select_related("regime", "level", "unit").order_by("-year", "-number", "pk")
         # the round's area holds the producer — as ``create_dossier`` reads it: a current
         # province covers the units of the provinces it absorbed (a producer registered
@@ -189,8 +189,7 @@ def candidate_rounds(user, rating, today=None):
     for round_ in rounds:
         first.setdefault(round_.regime_id, round_.regime.levels.filter(
             kind=ProcessKind.COUNCIL).order_by("order").values_list("pk", flat=True).first())
-    return [r for r in rounds if r.level_id == first[r.regime_id]
-            and r.regime.is_in_force(today)]
+    return [r for r in rounds if r.level_id == first[r.regime_id]]
 
 
 # --- the criteria set ------------------------------------------------------------------------

@@ -40,7 +40,14 @@ from ocop.notices.services import notify
 from scoring.queries import regime_in_force
 
 from . import rules
-from .decisions import MINISTRY, SIGNATURE_FORMS, next_number, printed_address, reference
+from .decisions import (
+    MINISTRY,
+    SIGNATURE_FORMS,
+    next_number,
+    printed_address,
+    reference,
+    signing_errors,
+)
 from .inspections import current_province, revocation_deadline
 from .models import (
     ACTIVE_RATING_STATES,
@@ -403,14 +410,8 @@ def issue_revocation(user, revocation, *, date, signer_name, number=None,
             errors["date"] = date_errors
         if number is None and not date_errors:
             number = proposed_number(revocation, date)
-        if number is not None and (not isinstance(number, int) or isinstance(number, bool)
-                                   or not 1 <= number <= 999_999):
-            errors["number"] = [_("Enter the decision's number (a whole number from 1).")]
+        errors.update(signing_errors(number, signer_name, number_required=False))
         signer_name = str(signer_name or "").strip()
-        if not signer_name:
-            errors["signer_name"] = [_("Enter the name of the person who signs.")]
-        elif len(signer_name) > 150:
-            errors["signer_name"] = [_("At most %(n)s characters.") % {"n": 150}]
         if errors:
             _invalid(errors)
         if province is None or level is None:

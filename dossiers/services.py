@@ -52,6 +52,12 @@ Choices made where the issue was silent (the tables themselves are in ``dossiers
 * Intake deadline: a round takes new dossiers and first submissions only while
   ``is_open`` and on or before ``intake_deadline`` (the last day counts). Resubmission
   after a return is allowed after the deadline (the office asked for the completion).
+* The law in force at the date (docs/regimes-and-levels.md): ``create_dossier`` and
+  ``submit`` refuse (code ``in_force``, on ``round``) on a day the round's regime is not in
+  force or the round's unit no longer exists (``rules.dossier_date_refusal``), e.g. a 148
+  district round after 30/06/2025. ``resubmit`` does not check it: the dossier was filed
+  (submitted) while its regime was in force, and a completion asked for by the office
+  continues that filing, as it may after the intake deadline.
 * A product has at most one open dossier at a time (any round).
 * Uploads and removals: only in ``draft`` and ``returned`` (from ``submitted`` on the
   dossier is read-only; a missing paper is obtained by returning the dossier).
@@ -106,6 +112,7 @@ from scoring.models import Criterion, Option
 from . import deadlines, rules, uploads
 from .checklists import SAMPLES_CODE, SAMPLES_REQUIRED
 from .models import (
+    ACTIVE_RATING_STATES,
     CLOSED_STATES,
     AssessmentVerdict,
     ChecklistItem,
@@ -117,7 +124,6 @@ from .models import (
     PreAssessment,
     Producer,
     Product,
-    RatingState,
     RegistrationType,
     SelfAssessmentEntry,
     Transition,
@@ -358,6 +364,15 @@ def _check_round_open(round_, today):
         raise DossierError(message, code="intake_closed", fields={"round": [message]})
 
 
+def _check_in_force(round_, day):
+    """The law in force at the date (docs/regimes-and-levels.md): a dossier is created and
+    submitted only on a day its round's regime is in force and its round's unit exists."""
+    refusal = rules.dossier_date_refusal(round_, day)
+    if refusal:
+        raise DossierError(refusal.message, code="in_force",
+                           fields={"round": [refusal.message]})
+
+
 def _check_filing_window(rating, day):
     """A re-evaluation is filed only in its rating's window under the procedure of the
     regime in force on ``day`` (``dossiers.reevaluation``, docs/ratings-lifecycle.md):
@@ -385,6 +400,7 @@ def create_dossier(user, *, round, product, registration_type="first",
         _invalid({"round": [_("The producer is not in the area of this round (%(unit)s).")
                             % {"unit": round_.unit.name}]})
     _check_round_open(round_, timezone.localdate())
+    _check_in_force(round_, timezone.localdate())
     criteria_set = product.criteria_set
     regime = round_.regime
     if not criteria_set.is_scorable or criteria_set.regime_id != regime.criteria_regime.pk:
@@ -397,8 +413,18 @@ def create_dossier(user, *, round, product, registration_type="first",
         if current_rating is not None:
             _invalid({"current_rating": [
                 _("A first evaluation does not build on a rating.")]})
+        # one active rating per product (``one_active_rating_per_product``): a rated
+        # product is upgraded or re-evaluated, which replaces its rating on the decision
+        active = product.ratings.filter(state__in=ACTIVE_RATING_STATES).first()
+        if active is not None:
+            _invalid({"registration_type": [
+                _("This product already holds an active rating (%(stars)s★, decision "
+                  "%(decision)s, valid until %(until)s): file an upgrade or a re-evaluation "
+                  "of that rating, not a first evaluation.") % {
+                    "stars": active.stars, "decision": active.decision_number,
+                    "until": active.valid_until.strftime("%d/%m/%Y")}]})
     elif (current_rating is None or current_rating.product_id != product.pk
-          or current_rating.state not in (RatingState.VALID, RatingState.DUE)):
+          or current_rating.state not in ACTIVE_RATING_STATES):
         _invalid({"current_rating": [
             _("An upgrade or a re-evaluation needs the product's current rating (valid or "
               "due for re-evaluation).")]})
@@ -500,17 +526,23 @@ def update_dossier(user, dossier, *, registration=None, samples_count=None,
 # --- files ---------------------------------------------------------------------------------
 
 
+def checked_upload(uploaded_file):
+    """The upload checked (docs/uploads.md), or ``DossierError`` on the ``file`` field with
+    the check's message: every service that stores a file starts here."""
+    try:
+        return uploads.check_upload(uploaded_file)
+    except uploads.UploadRefused as refused:
+        raise DossierError(refused.message, code=refused.code,
+                           fields={"file": [refused.message]}) from refused
+
+
 def upload_file(user, dossier, uploaded_file, *, document=None):
     """Store one checked file of the dossier (draft/returned), on a checklist line
     (which becomes ``submitted``) or, without ``document``, as self-assessment evidence."""
     _raise(rules.check(user, "upload_file", dossier))
     if document is not None and document.dossier_id != dossier.pk:
         _invalid({"document": [_("This checklist line belongs to another dossier.")]})
-    try:
-        checked = uploads.check_upload(uploaded_file)
-    except uploads.UploadRefused as refused:
-        raise DossierError(refused.message, code=refused.code,
-                           fields={"file": [refused.message]}) from refused
+    checked = checked_upload(uploaded_file)
     stored = None
     try:
         with transaction.atomic():
@@ -663,6 +695,7 @@ def submit(user, dossier):
         dossier = _lock(dossier)
         _raise(rules.check(user, "submit", dossier))
         _check_round_open(dossier.round, timezone.localdate())
+        _check_in_force(dossier.round, timezone.localdate())
         if (dossier.registration_type == RegistrationType.REEVALUATION
                 and dossier.current_rating_id):
             _check_filing_window(dossier.current_rating, timezone.localdate())

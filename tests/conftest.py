@@ -82,3 +82,22 @@ def criteria(db):
         DATA_DIR / "148" / "09-tuong-nuoc-mam-gia-vi-dang-long-khac.yaml",
         DATA_DIR / "26-2026" / "01-rau-cu-qua-hat-tuoi.yaml",
     ])
+
+
+
+@pytest.fixture
+def era_148(request):
+    """The test (from this fixture's set-up to its teardown) runs on ``factories.DAY_148``
+    (10/06/2024 10:00 in Việt Nam), a day 148 was in force and the districts existed, so
+    that dossiers may be created and submitted in the factories' 148 district rounds (the
+    law in force at the date, docs/regimes-and-levels.md). The clock ticks from there.
+    A module: ``pytestmark = pytest.mark.usefixtures("era_148")``; a fixture of 148
+    dossiers: take ``era_148`` as an argument; a block: ``with factories.era_148():``.
+    Never with a live server: the browser keeps the real clock (the e2e tests use the
+    demo, coherent with today)."""
+    if "live_server" in request.fixturenames:
+        pytest.fail("era_148 moves the server's clock, not the browser's: not for e2e tests")
+    from tests.factories import era_148 as travel
+
+    with travel():
+        yield

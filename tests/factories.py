@@ -2,10 +2,34 @@
 
 import datetime
 import itertools
+from zoneinfo import ZoneInfo
 
 from scoring.models import CriteriaSet, ProcessLevel, Regime
 
 _seq = itertools.count(1)
+
+#: A day 148 was in force and the districts existed: the tests that file into 148 district
+#: rounds run on it (the ``era_148`` fixture, tests/conftest.py); the 148 rounds below are of
+#: its year.
+DAY_148 = datetime.datetime(2024, 6, 10, 10, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+
+def era_148():
+    """A context manager: the clock on ``DAY_148`` inside the block (time-machine, ticking),
+    to file into 148 district rounds from a test or fixture that otherwise runs today.
+    A whole test or fixture: the ``era_148`` fixture (tests/conftest.py)."""
+    import time_machine
+
+    return time_machine.travel(DAY_148, tick=True)
+
+
+#: The default round of a regime: 148 rounds are of 2024 (148 ended on 05/07/2025, the
+#: districts on 30/06/2025), the others of 2026.
+_ROUND_DATES = {
+    "148": {"year": 2024, "intake_deadline": datetime.date(2024, 12, 31),
+            "planned_session_date": datetime.date(2025, 1, 15)},
+}
+_ROUND_DATES_LATER = {"year": 2026, "intake_deadline": datetime.date(2026, 12, 31),
+                      "planned_session_date": datetime.date(2027, 1, 15)}
 
 
 def criteria_set(regime_slug="148", set_no=9):
@@ -18,10 +42,8 @@ def evaluation_round(unit, regime_slug="148", admin_level="district", **extra):
 
     regime = Regime.objects.get(slug=regime_slug)
     level = ProcessLevel.objects.get(regime=regime, admin_level=admin_level)
-    values = {
-        "year": 2026, "number": next(_seq), "intake_deadline": datetime.date(2026, 12, 31),
-        "planned_session_date": datetime.date(2027, 1, 15), "is_open": True,
-    }
+    values = {"number": next(_seq), "is_open": True,
+              **_ROUND_DATES.get(regime_slug, _ROUND_DATES_LATER)}
     values.update(extra)
     return EvaluationRound.objects.create(regime=regime, level=level, unit=unit, **values)
 

@@ -472,7 +472,7 @@ def test_staff_sets_up_a_council_with_members_roles_decision_and_settings(
     form = {
         "name": "Hội đồng đánh giá, phân hạng sản phẩm OCOP quận Ninh Kiều",
         "level": "district", "unit": cantho["ninhkieu"].pk,
-        "decision_number": "123/QĐ-UBND", "decision_date": "01/03/2026",
+        "decision_number": "123/QĐ-UBND", "decision_date": "01/03/2025",
         "decision_signer": "Nguyễn Văn Ký", "term_start": "", "term_end": "",
         "quorum_ratio": "0.75", "chair_required": "on", "divergence_threshold": "8",
         "peer_visibility": "after_close",
@@ -510,7 +510,7 @@ def test_district_officer_sets_up_own_district_council_only(
     make_user("tv0", full_name="Thành viên 0")
     form = {
         "name": "Hội đồng cấp huyện", "level": "district", "decision_number": "9/QĐ-UBND",
-        "decision_date": "01/03/2026", "decision_signer": "Nguyễn Văn Ký",
+        "decision_date": "01/03/2025", "decision_signer": "Nguyễn Văn Ký",
         "quorum_ratio": "0.75", "chair_required": "on", "divergence_threshold": "10",
         "peer_visibility": "after_close", "members-TOTAL_FORMS": "1",
         "members-INITIAL_FORMS": "0", "members-MIN_NUM_FORMS": "1",
@@ -548,7 +548,7 @@ def test_council_without_chair_is_refused_with_the_services_message(
     login(client, staff)
     response = client.post(url("council-create"), {
         "name": "Hội đồng", "level": "district", "unit": cantho["ninhkieu"].pk,
-        "decision_number": "1/QĐ", "decision_date": "2026-03-01", "decision_signer": "A",
+        "decision_number": "1/QĐ", "decision_date": "2025-03-01", "decision_signer": "A",
         "quorum_ratio": "0.75", "divergence_threshold": "10", "peer_visibility": "after_close",
         "members-TOTAL_FORMS": "1", "members-INITIAL_FORMS": "0",
         "members-MIN_NUM_FORMS": "1", "members-MAX_NUM_FORMS": "40",
@@ -569,7 +569,7 @@ def test_session_lifecycle_through_the_staff_pages(client, cantho, criteria, mak
 
     # plan the session
     response = client.post(url("session-create", world.council.pk), {
-        "round": world.round.pk, "date": "2026-12-01", "place": "Hội trường A"}, follow=True)
+        "round": world.round.pk, "date": "2025-06-10", "place": "Hội trường A"}, follow=True)
     session = world.council.sessions.get()
     assert response.redirect_chain[-1][0] == url("session-agenda-edit", session.pk)
     agenda_page = text(response)

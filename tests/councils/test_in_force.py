@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from councils import rules, services
 from councils.models import Council, EvaluationSession
@@ -17,6 +18,15 @@ from tests import factories
 from tests.councils import build
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """The refusals are asserted in their English source (the Vietnamese catalog translates
+    them; tests/ocop/test_catalog.py checks it is complete)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 D = datetime.date
 

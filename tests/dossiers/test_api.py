@@ -14,7 +14,8 @@ from ocop.accounts.models import Role
 from tests import factories
 from tests.dossiers import PDF_BYTES
 
-pytestmark = pytest.mark.django_db
+# 148 district rounds: the tests run on a day 148 was in force (tests/conftest.py)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("era_148")]
 
 PASSWORD = "pw-Test-2026"
 PDF = PDF_BYTES  # a real one-page PDF: uploads are opened by pypdf
@@ -419,12 +420,12 @@ def test_patch_updates_samples_and_registration(area):
     officer = client_for(area["officer"])
 
     response = officer.patch(f"/api/v1/dossiers/{dossier.pk}/", {
-        "samples_count": 5, "samples_received_on": "2026-11-20",
+        "samples_count": 5, "samples_received_on": "2024-05-20",
         "registration": {"production_address": "Ấp Thới Hòa"}}, format="json")
 
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert (body["samples_count"], body["samples_received_on"]) == (5, "2026-11-20")
+    assert (body["samples_count"], body["samples_received_on"]) == (5, "2024-05-20")
     assert body["registration"]["production_address"] == "Ấp Thới Hòa"
     dossier.refresh_from_db()
     assert dossier.samples_count == 5

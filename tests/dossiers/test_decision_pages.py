@@ -221,6 +221,7 @@ def test_forwarded_page_and_ministry_result_form(client, world, cantho):
     assert client.get(url).status_code == 404  # a commune officer does not record it
 
 
+@pytest.mark.usefixtures("era_148")  # a 148 district forwards to a 148 province round
 def test_receive_forwarded_through_the_page(client, world, cantho, make_user):
     officer = make_user("canbo.nk", Role.LOCAL_OFFICER, cantho["ninhkieu"])
     district_round = factories.evaluation_round(cantho["ninhkieu"], "148", "district")
@@ -229,8 +230,7 @@ def test_receive_forwarded_through_the_page(client, world, cantho, make_user):
     from dossiers import services
     source = services.record_result(officer, source, outcome="forward",
                                     result={"total": "80.00", "stars": 4}, via_council=True)
-    target = factories.evaluation_round(cantho["province_old"], "148", "province",
-                                        year=2025)
+    target = factories.evaluation_round(cantho["province_old"], "148", "province")
     login(client, world["staff"])
     page = client.get(reverse("decisions:forwarded")).content.decode()
     assert source.product.name in page
@@ -259,6 +259,7 @@ def test_decision_dated_after_the_issuer_ceased_to_exist_is_refused(world, canth
     assert done.issuer_name == cantho["ninhkieu"].name.upper()
 
 
+@pytest.mark.usefixtures("era_148")  # a 148 district forwards to 148 province rounds
 def test_forwarded_page_query_count_does_not_grow(client, world, cantho, make_user,
                                                   django_assert_num_queries):
     from dossiers import services
@@ -266,7 +267,7 @@ def test_forwarded_page_query_count_does_not_grow(client, world, cantho, make_us
     officer = make_user("canbo.nk3", Role.LOCAL_OFFICER, cantho["ninhkieu"])
     district_round = factories.evaluation_round(cantho["ninhkieu"], "148", "district")
     ward = cantho["ninhkieu"].children.order_by("code").first()
-    factories.evaluation_round(cantho["province_old"], "148", "province", year=2025)
+    factories.evaluation_round(cantho["province_old"], "148", "province")
 
     def forward_one():
         source = factories.dossier(district_round, ward, state=DossierState.IN_EVALUATION)
@@ -275,7 +276,7 @@ def test_forwarded_page_query_count_does_not_grow(client, world, cantho, make_us
         return source
 
     # two open province rounds: no automatic arrival, every dossier waits
-    factories.evaluation_round(cantho["province_old"], "148", "province", year=2025)
+    factories.evaluation_round(cantho["province_old"], "148", "province")
     first = forward_one()
     login(client, world["staff"])
     client.get(reverse("decisions:forwarded"))

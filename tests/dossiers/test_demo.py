@@ -255,8 +255,8 @@ def test_the_2023_ratings_are_due_and_expired_on_6_december_2026(demo_data):
     check_rating_expiry(datetime.date(2026, 12, 6))
     of_2023 = list(Rating.objects.filter(decision__date__year=2023).select_related("decision"))
     # 20/06/2023 → valid until 19/06/2026: expired; 20/12/2023 → until 19/12/2026, due
-    # from 19/11/2026 (148: the issuer notifies 30 days before). (The oversight demo may
-    # have revoked one of them.)
+    # from 22/06/2026 (the procedure of 26/2026, in force on the day: 180 days before the
+    # expiry — docs/deadlines.md). (The oversight demo may have revoked one of them.)
     june = [r for r in of_2023 if r.decision.date == datetime.date(2023, 6, 20)]
     december = [r for r in of_2023 if r.decision.date == datetime.date(2023, 12, 20)]
     assert june and all((r.valid_until, r.state) == (datetime.date(2026, 6, 19), "expired")

@@ -19,8 +19,9 @@ RESULT = {"total": "82.25", "stars": 4, "band_stars": 4, "outcome": "forward"}
 
 
 @pytest.fixture
-def history(cantho, criteria, make_user):
-    """A 148 district dossier of Ninh Kiều filed, accepted and in evaluation."""
+def history(cantho, criteria, make_user, era_148):
+    """A 148 district dossier of Ninh Kiều filed, accepted and in evaluation; its tests run
+    on a day 148 was in force (``era_148``: 10/06/2024)."""
     from ocop.accounts.models import User
 
     officer = make_user("canbo.nk", Role.LOCAL_OFFICER, cantho["ninhkieu"])
@@ -164,7 +165,8 @@ def test_ministry_result_only_for_dossiers_sent_to_the_ministry(sent_up, history
 def test_a_round_whose_intake_closed_is_not_where_a_forwarded_dossier_goes(history, cantho):
     import datetime as dt
 
-    closed = province_round_148(cantho, intake_deadline=dt.date(2025, 6, 30))
+    # the day is 10/06/2024 (era_148): this round's intake closed the day before
+    closed = province_round_148(cantho, intake_deadline=dt.date(2024, 6, 9))
     dossier = services.record_result(history["officer"], history["dossier"],
                                      outcome="forward", result=RESULT, via_council=True)
     assert forwarding.target_rounds(dossier) == []

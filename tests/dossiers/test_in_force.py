@@ -6,6 +6,7 @@ changing nothing."""
 import datetime
 
 import pytest
+from django.utils import translation
 
 from dossiers import rules
 from dossiers.models import EvaluationRound
@@ -13,6 +14,15 @@ from dossiers.rounds import create_round, round_refusals
 from dossiers.services import DossierError
 from ocop.accounts.models import Role
 from scoring.models import ProcessLevel, Regime
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """The refusals are asserted in their English source (the Vietnamese catalog translates
+    them; tests/ocop/test_catalog.py checks it is complete)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 D = datetime.date
 WINDOWS_26 = [((30, 4), (30, 6)), ((30, 10), (30, 12))]

@@ -99,6 +99,7 @@ def test_list_queries_of_department_staff_are_constant_too(client, setting,
     assert response.content.decode().count('<tr id="dossier-') == 50
 
 
+@pytest.mark.usefixtures("era_148")
 def test_dossier_page_queries_do_not_grow_with_files_and_transitions(
         client, setting, django_assert_num_queries):
     officer = setting["officer"]

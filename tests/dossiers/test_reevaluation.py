@@ -322,9 +322,12 @@ def test_a_draft_created_in_the_window_is_not_submitted_after_the_expiry(world, 
 
 
 def test_first_evaluation_keeps_the_commune_working_days(recognition_world, monkeypatch):
+    # 20/04/2026: 148 as amended by 1489 is in force (26/2026 from 22/05/2026)
     on(monkeypatch, D(2026, 4, 20))
-    staff, round_ = recognition_world["staff"], recognition_world["round"]
-    dossier = new_dossier(staff, round_, recognition_world["commune"], set_no=1)
+    staff = recognition_world["staff"]
+    round_ = factories.evaluation_round(recognition_world["province"], "148-1489",
+                                        "province")
+    dossier = new_dossier(staff, round_, recognition_world["commune"])
     complete_checklist(staff, dossier)
     # received Mon 20/04/2026 → 15 working days → 14/05/2026 (docs/deadlines.md)
     assert services.submit(staff, dossier).due_date == D(2026, 5, 14)

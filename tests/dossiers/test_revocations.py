@@ -463,7 +463,8 @@ def test_home_card_counts_what_waits_after_an_inspection_for_its_area_only(clien
     for name in ("cake", "fish"):
         inspections.create_inspection(world["staff"], kind="ad_hoc", rating=world[name])
 
-    staff_home = get(login(client, world["staff"]), "/")[1]
+    staff_home = login(client, world["staff"]).get(
+        "/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
     card = staff_home[staff_home.index('id="card-oversight"'):]
     card = card[:card.index("</div>")]
 
@@ -477,5 +478,6 @@ def test_home_card_counts_what_waits_after_an_inspection_for_its_area_only(clien
     assert pending in card and 'href="/inspections/revocations/pending/"' in card
     assert ours in card
     # the other province sees its own planned inspection only, and nothing of ours
-    outsider_home = get(login(client, world["outsider"]), "/")[1]
+    outsider_home = login(client, world["outsider"]).get(
+        "/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
     assert pending not in outsider_home and theirs in outsider_home

@@ -37,13 +37,16 @@ def world(cantho, criteria, make_user, settings, tmp_path):
         "pd": factories.evaluation_round(cantho["phongdien"], "148", "district"),
         "26": factories.evaluation_round(cantho["province"], "26/2026", "province"),
     }
-    dossiers = {
-        "nk": new_dossier(users["nk"], rounds["nk"], cantho["ninhkieu"]),
-        "pd": new_dossier(users["pd"], rounds["pd"], cantho["phongdien"]),
+    with factories.era_148():  # the district dossiers are filed while 148 was in force
+        dossiers = {
+            "nk": new_dossier(users["nk"], rounds["nk"], cantho["ninhkieu"]),
+            "pd": new_dossier(users["pd"], rounds["pd"], cantho["phongdien"]),
+        }
+        services.upload_file(users["pd"], dossiers["pd"], upload("bi-mat.pdf"))
+    dossiers.update({
         "xa": new_dossier(users["xa"], rounds["26"], communes[0]),
         "xa2": new_dossier(users["xa2"], rounds["26"], communes[1]),
-    }
-    services.upload_file(users["pd"], dossiers["pd"], upload("bi-mat.pdf"))
+    })
     return {"users": users, "rounds": rounds, "dossiers": dossiers, "communes": communes}
 
 
@@ -93,7 +96,8 @@ def test_available_actions_are_empty_outside_the_area(world):
 def test_department_staff_may_file_into_a_district_round_of_the_province(world, cantho):
     staff = world["users"]["staff"]
 
-    dossier = new_dossier(staff, world["rounds"]["pd"], cantho["phongdien"])
+    with factories.era_148():
+        dossier = new_dossier(staff, world["rounds"]["pd"], cantho["phongdien"])
 
     assert dossier in dossiers_visible_to(world["users"]["pd"])
     assert dossier not in dossiers_visible_to(world["users"]["nk"])

@@ -75,8 +75,9 @@ def area(cantho, criteria, make_user, settings, tmp_path):
 
 
 @pytest.fixture
-def nk_dossier(area):
-    """A Ninh Kiều 148 dossier — and Phong Điền's own one, the data that could leak."""
+def nk_dossier(area, era_148):
+    """A Ninh Kiều 148 dossier — and Phong Điền's own one, the data that could leak; filed
+    on a day 148 was in force, where its test runs (``era_148``: 10/06/2024)."""
     area["pd_dossier"] = new_dossier(area["outsider"], area["round_pd"],
                                      area["units"]["phongdien"])
     return new_dossier(area["officer"], area["round_nk"], area["units"]["ninhkieu"])
@@ -241,6 +242,7 @@ def _product(area, unit=None, regime_slug="148", set_no=9, user=None):
                                    criteria_set=factories.criteria_set(regime_slug, set_no))
 
 
+@pytest.mark.usefixtures("era_148")  # 148 district rounds
 def test_create_dossier_refuses_a_closed_round(area):
     product = _product(area)
     area["round_nk"].is_open = False
@@ -253,6 +255,7 @@ def test_create_dossier_refuses_a_closed_round(area):
     assert not Dossier.objects.filter(product=product).exists()
 
 
+@pytest.mark.usefixtures("era_148")  # 148 district rounds
 def test_create_dossier_refuses_a_round_whose_intake_deadline_passed(area):
     product = _product(area)
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
@@ -266,6 +269,7 @@ def test_create_dossier_refuses_a_round_whose_intake_deadline_passed(area):
     assert not Dossier.objects.filter(product=product).exists()
 
 
+@pytest.mark.usefixtures("era_148")  # 148 district rounds
 def test_create_dossier_accepts_a_round_on_its_intake_deadline_day(area):
     product = _product(area)
     today = factories.evaluation_round(area["units"]["ninhkieu"],
@@ -276,6 +280,7 @@ def test_create_dossier_accepts_a_round_on_its_intake_deadline_day(area):
     assert dossier.state == S.DRAFT
 
 
+@pytest.mark.usefixtures("era_148")  # 148 district rounds
 def test_create_dossier_refuses_a_round_of_another_area(area):
     product = _product(area)
 
@@ -286,6 +291,7 @@ def test_create_dossier_refuses_a_round_of_another_area(area):
     assert not Dossier.objects.filter(product=product).exists()
 
 
+@pytest.mark.usefixtures("era_148")  # 148 district rounds
 def test_create_dossier_refuses_a_product_of_another_area(area):
     foreign = _product(area, unit=area["units"]["phongdien"], user=area["outsider"])
 
@@ -308,13 +314,14 @@ def test_create_dossier_refuses_a_criteria_set_of_another_regime(area):
     assert not Dossier.objects.filter(product=product).exists()
 
 
-def _rating(product, state="valid"):
+def _rating(product, state="valid", valid_until=datetime.date(2027, 3, 1)):
     return Rating.objects.create(
         product=product, regime=product.criteria_set.regime, stars=3,
         decision_number="12/QĐ-UBND", decision_date=datetime.date(2024, 3, 1),
-        valid_until=datetime.date(2027, 3, 1), state=state)
+        valid_until=valid_until, state=state)
 
 
+@pytest.mark.usefixtures("era_148")  # 148 district rounds
 @pytest.mark.parametrize("registration_type",
                          [RegistrationType.UPGRADE, RegistrationType.REEVALUATION])
 def test_create_dossier_upgrade_or_reevaluation_needs_a_current_rating(area,
@@ -330,7 +337,8 @@ def test_create_dossier_upgrade_or_reevaluation_needs_a_current_rating(area,
         assert "current_rating" in refused.value.fields
     assert not Dossier.objects.filter(product=product).exists()
 
-    due = _rating(product, "due")
+    # inside the re-evaluation window (148: the 30 days before expiry; test_reevaluation.py)
+    due = _rating(product, "due", timezone.localdate() + datetime.timedelta(days=10))
     dossier = services.create_dossier(area["officer"], round=area["round_nk"],
                                       product=product, registration_type=registration_type,
                                       current_rating=due)
@@ -520,8 +528,11 @@ def test_record_result_by_the_council_chair_of_the_session(area, nk_dossier, mak
     chair, member, third = (make_user(f"hd.{n}") for n in ("chutich", "uyvien", "ba"))
     officer = area["officer"]
     dossier = services.accept(officer, submitted(officer, nk_dossier))
-    council = factories.council(area["units"]["ninhkieu"], [chair, member, third])
-    session = factories.session(council, area["round_nk"], state="preparing")
+    # the district council and its meeting of 148's time (the day is 10/06/2024)
+    council = factories.council(area["units"]["ninhkieu"], [chair, member, third],
+                                decision_date=datetime.date(2024, 3, 1))
+    session = factories.session(council, area["round_nk"], state="preparing",
+                                date=datetime.date(2024, 6, 10))
     councils.set_agenda(officer, session, [dossier])
     dossier = Dossier.objects.get(pk=dossier.pk)
     assert dossier.state == S.IN_EVALUATION

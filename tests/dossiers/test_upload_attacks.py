@@ -28,7 +28,8 @@ from tests.dossiers import (
     upload,
 )
 
-pytestmark = pytest.mark.django_db
+# 148 district rounds: the tests run on a day 148 was in force (tests/conftest.py)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("era_148")]
 
 MiB = 1024 * 1024
 

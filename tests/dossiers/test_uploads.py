@@ -28,7 +28,8 @@ from tests.dossiers import (
     xlsx_bytes,
 )
 
-pytestmark = pytest.mark.django_db
+# 148 district rounds: the tests run on a day 148 was in force (tests/conftest.py)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("era_148")]
 
 SCANNED = []
 

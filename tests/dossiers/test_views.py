@@ -31,7 +31,8 @@ from scoring.models import Criterion
 from tests import factories
 from tests.dossiers import PDF_BYTES
 
-pytestmark = pytest.mark.django_db
+# 148 district rounds: the tests run on a day 148 was in force (tests/conftest.py)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("era_148")]
 
 
 @pytest.fixture(autouse=True)
@@ -308,7 +309,7 @@ def test_outsider_gets_404_on_every_page_download_and_action(client, area):
         assert vi("Page not found") in html, url
     for url in posts:
         response, html = post(c, url, {"reason": "x", "file": pdf(), "samples_count": 5,
-                                       "samples_received_on": "2026-06-01"})
+                                       "samples_received_on": "2024-06-01"})
         assert response.status_code == 404, url
         assert "Bưởi" not in html, url
 
@@ -424,9 +425,9 @@ def test_samples_form_error_keeps_the_typed_values(client, area):
     c = client_for(client, area["officer"])
 
     response, html = post(c, f"/dossiers/{dossier.pk}/samples/",
-                          {"samples_count": "5", "samples_received_on": "31/02/2026"})
+                          {"samples_count": "5", "samples_received_on": "31/02/2024"})
     ok = c.post(f"/dossiers/{dossier.pk}/samples/",
-                {"samples_count": "5", "samples_received_on": "02/06/2026"})
+                {"samples_count": "5", "samples_received_on": "02/06/2024"})
 
     assert response.status_code == 200
     assert field_errors(html, "id_samples_received_on") == [vi("Enter a valid date.")]
@@ -434,7 +435,7 @@ def test_samples_form_error_keeps_the_typed_values(client, area):
     assert ok.status_code == 302
     dossier.refresh_from_db()
     assert (dossier.samples_count, dossier.samples_received_on) == (
-        5, datetime.date(2026, 6, 2))
+        5, datetime.date(2024, 6, 2))
 
 
 # --- creating ------------------------------------------------------------------------------------
@@ -584,7 +585,7 @@ def complete(dossier, user):
         if line.item.code != "samples" and line.item.required:
             services.upload_file(user, dossier, pdf(f"{line.item.code}.pdf"), document=line)
     services.update_dossier(user, dossier, samples_count=5,
-                            samples_received_on=datetime.date(2026, 6, 1))
+                            samples_received_on=datetime.date(2024, 6, 1))
     dossier.refresh_from_db()
     return dossier
 
