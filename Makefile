@@ -20,7 +20,7 @@ FUZZ_EXAMPLES ?= 100
 EMBEDDED_ENV := env -u DATABASE_URL -u REDIS_URL -u DEBUG
 SERVICES     := OCOP_PYTHON=$(PY) PG_DBNAME=$(PG_DBNAME) scripts/services.sh
 
-.PHONY: help venv run test lint messages bench fuzz worker-kill services services-status services-stop
+.PHONY: help venv venv-run run test lint messages bench fuzz worker-kill services services-status services-stop
 
 help:
 	@echo "make run             venv + migrate + load_units + seed_demo + runserver $(RUN_ADDR) (SQLite)"
@@ -37,16 +37,13 @@ help:
 venv:
 	@scripts/venv.sh "$(VENV)"
 
-run: venv
-	@echo "==> Embedded default: SQLite db.sqlite3, Celery in-process (DATABASE_URL/REDIS_URL unset)"
-	@echo "==> manage.py migrate"
-	@$(EMBEDDED_ENV) $(PY) manage.py migrate --noinput
-	@echo "==> manage.py load_units (all provinces, pre-2025 and current)"
-	@$(EMBEDDED_ENV) $(PY) manage.py load_units
-	@echo "==> manage.py seed_demo"
-	@$(EMBEDDED_ENV) $(PY) manage.py seed_demo
-	@echo "==> manage.py runserver $(RUN_ADDR)  (Ctrl-C to stop)"
-	@$(EMBEDDED_ENV) $(PY) manage.py runserver $(RUN_ADDR)
+# The demo installs only what running needs (no test extras: its own stamp, scripts/venv.sh)
+# and runs with OCOP_DEMO=1: DEBUG off, the project's 404/500 pages (scripts/run.sh).
+venv-run:
+	@scripts/venv.sh "$(VENV)" run
+
+run: venv-run
+	@OCOP_PYTHON=$(PY) scripts/run.sh $(RUN_ADDR)
 
 test: venv
 	@$(SERVICES) exec scripts/test.sh $(PYTEST_ARGS)

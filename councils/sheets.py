@@ -23,6 +23,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from ocop.accounts.queries import is_admin
 from scoring.models import ScoreEntry, Scoresheet, SheetState
 from scoring.queries import criteria_tree, star_bands
 from scoring.services import StaleSheet, open_sheet, save_entry, summarise
@@ -33,7 +34,7 @@ from .forms import note_name, radio_name
 from .models import AgendaItem, Recusal
 
 #: Bump when the sheet's HTML layout changes (cached skeletons are then rebuilt).
-SHEET_LAYOUT = 1
+SHEET_LAYOUT = 2
 TREE_TEMPLATE = "councils/member/_sheet_tree.html"
 
 Entry = namedtuple("Entry", "criterion_id option_id note")
@@ -97,12 +98,14 @@ class SheetTree:
         self.by_id = {c["id"]: c for c in self.criteria}
         self.options = {c["id"]: {o["id"] for o in c["options"]} for c in self.criteria}
 
-    def skeleton(self):
-        """The tree's HTML with placeholders, rendered once per language."""
-        key = (*self.key, translation.get_language(), SHEET_LAYOUT)
+    def skeleton(self, *, provenance=False):
+        """The tree's HTML with placeholders, rendered once per language and audience:
+        the data-provenance notes (errata, data warnings) only for administrators."""
+        key = (*self.key, translation.get_language(), SHEET_LAYOUT, provenance)
         html = _SKELETONS.get(key)
         if html is None:
-            html = _SKELETONS.put(key, render_to_string(TREE_TEMPLATE, {"tree": self.tree}))
+            html = _SKELETONS.put(key, render_to_string(
+                TREE_TEMPLATE, {"tree": self.tree, "provenance": provenance}))
         return html
 
 
@@ -121,7 +124,14 @@ def mark_html(criterion_id, answered, *, oob=False):
             f"{escape(label)}</span>")
 
 
-def render_fields(tree, entries, *, editable, autosave_url, errors=None):
+def shows_provenance(user):
+    """Whether ``user`` sees the criteria files' data-provenance notes (errata, data
+    warnings, transcription sources): administrators and staff only; council members read
+    the official text (docs/scoring-and-caps.md; scoring/data/criteria/ERRATA.md)."""
+    return bool(user.is_staff or is_admin(user))
+
+
+def render_fields(tree, entries, *, editable, autosave_url, errors=None, provenance=False):
     """The sheet's fieldsets: the cached tree HTML with this sheet's marks filled in."""
     chosen = {e.option_id for e in entries if e.option_id is not None}
     answered = {e.criterion_id for e in entries if e.option_id is not None}
@@ -152,7 +162,7 @@ def render_fields(tree, entries, *, editable, autosave_url, errors=None):
                     if message else "")
         return ""
 
-    return mark_safe(_MARK.sub(fill, tree.skeleton()))
+    return mark_safe(_MARK.sub(fill, tree.skeleton(provenance=provenance)))
 
 
 # --- Reading and saving a sheet ----------------------------------------------------------------
@@ -335,7 +345,8 @@ class SheetPage:
             "tree": tree, "summary": summary, "urls": urls,
             "editable": read_only is None, "read_only_reason": read_only,
             "fields": render_fields(tree, entries, editable=read_only is None,
-                                    autosave_url=urls["autosave"], errors=errors),
+                                    autosave_url=urls["autosave"], errors=errors,
+                                    provenance=shows_provenance(self.request.user)),
             "message": message, "message_level": message_level,
             "unanswered_list": unanswered_list, "criterion_errors": errors or {},
             "peers": self.peers(),

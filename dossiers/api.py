@@ -389,7 +389,8 @@ class CriteriaSetRefSerializer(serializers.Serializer):
 
 
 class DossierSerializer(serializers.ModelSerializer):
-    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    # the label follows the level (``rules.state_label``), as on the pages
+    state_display = serializers.SerializerMethodField()
     registration_type_display = serializers.CharField(
         source="get_registration_type_display", read_only=True)
     round = RoundRefSerializer(read_only=True)
@@ -406,6 +407,10 @@ class DossierSerializer(serializers.ModelSerializer):
                   "criteria_set", "unit", "submitted_at", "accepted_at", "due_date",
                   "overdue", "created_at", "updated_at"]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_state_display(self, dossier):
+        return rules.state_label(dossier)
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_overdue(self, dossier):
@@ -587,8 +592,9 @@ class DossierViewSet(ScopedObjectMixin, mixins.ListModelMixin, mixins.RetrieveMo
         return DossierSerializer if self.action == "list" else DossierDetailSerializer
 
     def _visible(self):
-        return annotate_overdue(dossiers_visible_to(self.request.user).select_related(
-            "round__unit", "product__producer", "criteria_set", "unit"))
+        return rules.with_first_level_kind(annotate_overdue(
+            dossiers_visible_to(self.request.user).select_related(
+                "round__unit", "round__level", "product__producer", "criteria_set", "unit")))
 
     @staticmethod
     def _with_detail(queryset):

@@ -124,9 +124,12 @@ def overdue_q(today=None):
     return Q(due_date__lt=today or timezone.localdate()) & overdue_condition()
 
 
-def is_overdue(dossier, today=None):
-    today = today or timezone.localdate()
-    if dossier.due_date is None or dossier.due_date >= today:
+def deadline_running(dossier):
+    """True when the processing deadline runs in the dossier's state — the Python twin of
+    :func:`overdue_condition` (the page, the list, the ``?overdue=1`` filter and the home
+    count use one definition). A closed dossier (recognised, not recognised, withdrawn,
+    forwarded), a returned one and a draft have no running deadline."""
+    if dossier.due_date is None:
         return False
     if dossier.state in PENDING_STATES:
         return True
@@ -138,11 +141,22 @@ def is_overdue(dossier, today=None):
             and dossier.round.regime.commune_deadline_working_days is not None)
 
 
+def is_overdue(dossier, today=None):
+    today = today or timezone.localdate()
+    return (dossier.due_date is not None and dossier.due_date < today
+            and deadline_running(dossier))
+
+
 def annotate_overdue(queryset, today=None):
-    """Annotate a dossier queryset with a boolean ``is_overdue`` (filterable in SQL)."""
+    """Annotate a dossier queryset with a boolean ``is_overdue`` (filterable in SQL) and
+    ``deadline_running`` (the deadline applies in the dossier's state)."""
     today = today or timezone.localdate()
     return queryset.annotate(is_overdue=Case(
         When(overdue_q(today), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    ), deadline_running=Case(
+        When(Q(due_date__isnull=False) & overdue_condition(), then=Value(True)),
         default=Value(False),
         output_field=BooleanField(),
     ))

@@ -66,3 +66,56 @@ def pre_assessment_context(dossier):
 
 def pre_assessment_pdf(dossier, request=None):
     return render_pdf(PRE_ASSESSMENT_TEMPLATE, pre_assessment_context(dossier), request=request)
+
+
+# --- Mẫu 01 and Mẫu 02 given online (docs/documents.md, "Filled in online") -----------------
+
+#: Checklist codes of the two forms the officer fills in on the dossier's pages.
+FORM_01_CODE = "form_01"
+FORM_02_CODE = "form_02"
+ONLINE_CODES = (FORM_01_CODE, FORM_02_CODE)
+
+
+def registration_complete(dossier):
+    """Mẫu 01 is complete online when every required field of the registration form is
+    saved on the dossier."""
+    from .forms import RegistrationForm
+
+    data = dossier.registration or {}
+    return all(data.get(name) not in (None, "")
+               for name, field in RegistrationForm.base_fields.items() if field.required)
+
+
+def self_assessment_complete(dossier, progress=None):
+    """Mẫu 02 is complete online when every criterion of the dossier's set is answered.
+    ``progress``: ``services.self_assessment_progress(dossier)`` when the caller has it."""
+    from .services import self_assessment_progress
+
+    answered, total = progress or self_assessment_progress(dossier)
+    return bool(total) and answered >= total
+
+
+def provided_online(dossier, codes=ONLINE_CODES, progress=None):
+    """The checklist codes (of ``codes``) whose form is complete online: their line needs
+    no uploaded file. Two queries at most (none for Mẫu 01, none with ``progress``)."""
+    given = set()
+    if FORM_01_CODE in codes and registration_complete(dossier):
+        given.add(FORM_01_CODE)
+    if FORM_02_CODE in codes and self_assessment_complete(dossier, progress):
+        given.add(FORM_02_CODE)
+    return given
+
+
+def mark_online(dossier, documents, progress=None):
+    """Set ``document.online`` on the Mẫu 01/02 lines still without a file (``missing``)
+    whose form is complete online; the page shows them as "Filled in online".
+    ``progress``: the self-assessment's (answered, total) when the caller has it."""
+    from .models import DocumentState
+
+    lines = [d for d in documents
+             if d.item.code in ONLINE_CODES and d.state == DocumentState.MISSING]
+    given = (provided_online(dossier, {d.item.code for d in lines}, progress) if lines
+             else set())
+    for document in documents:
+        document.online = document in lines and document.item.code in given
+    return documents

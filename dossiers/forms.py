@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from ocop.accounts.queries import role_units, visible_units
 from ocop.regions.models import AdministrativeUnit, Level
 from scoring.models import CriteriaSet
+from scoring.queries import grouped_by_product_group, regime_in_force
 
 from . import uploads
 from .models import (
@@ -25,6 +26,7 @@ from .models import (
     DocumentState,
     DossierState,
     Producer,
+    ProducerType,
     RegistrationType,
 )
 from .queries import (
@@ -96,14 +98,31 @@ class ProducerForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
+        #: The producer of the user's area already registered with the typed number (the
+        #: page links to it instead of letting the officer create a duplicate).
+        self.existing = None
         self.fields["unit"].queryset = _unit_choices(user)
+        self.fields["unit"].empty_label = _("— choose an administrative unit —")
+        self.fields["type"].choices = [("", _("— choose a type —")), *ProducerType.choices]
+        self.fields["representative_gender"].choices = [
+            ("", _("— choose —")), *self.fields["representative_gender"].choices[1:]]
         mine = role_units(user, *INTAKE_ROLES)
-        if len(mine) == 1 and not self.is_bound:
+        if len(mine) == 1 and not self.is_bound and not self.instance.pk:
             self.initial.setdefault("unit", mine[0].pk)
 
     def clean_registration_no(self):
         # Forgiving: "1801 234.567" is "1801234567".
-        return normalise_registration_no(self.cleaned_data["registration_no"])
+        number = normalise_registration_no(self.cleaned_data["registration_no"])
+        existing = (producers_visible_to(self.user).filter(registration_no=number)
+                    .exclude(pk=self.instance.pk).first())
+        if existing is not None:
+            self.existing = existing
+            raise forms.ValidationError(
+                _("“%(name)s” is already registered with this number: use it rather than "
+                  "registering the producer again.") % {"name": existing.name},
+                code="duplicate")
+        return number
 
     def clean_name(self):
         return " ".join(self.cleaned_data["name"].split())
@@ -124,17 +143,77 @@ def _criteria_sets():
         "-regime__effective_from", "set_no")
 
 
+def product_context(user, round_id=None, day=None):
+    """``(regime, round)`` whose criteria sets a product is given: the round ``round_id``
+    if it is one the user may file into on ``day`` (the dossier form passes its round
+    along), else the user's only filing round (or rounds of one criteria regime), else
+    the regime in force on ``day`` and no round (docs/regimes-and-levels.md)."""
+    day = day or timezone.localdate()
+    rounds = list(filing_rounds(user, day).select_related("regime__criteria_from", "unit"))
+    chosen = next((r for r in rounds if str(r.pk) == str(round_id or "")), None)
+    if chosen is None and len(rounds) == 1:
+        chosen = rounds[0]
+    if chosen is not None:
+        return chosen.regime, chosen
+    regimes = {r.regime.criteria_regime.pk: r.regime for r in rounds}
+    if len(regimes) == 1:
+        return next(iter(regimes.values())), None
+    return regime_in_force(day), None
+
+
+def grouped_set_choices(regime, empty_label):
+    """The published sets of ``regime``'s criteria regime as ``<optgroup>`` choices, one
+    group per product group (``scoring.queries.grouped_by_product_group``)."""
+    sets = (CriteriaSet.objects.scorable_for(regime).select_related("group")
+            .order_by("set_no")) if regime is not None else CriteriaSet.objects.none()
+    return [("", empty_label)] + [
+        (block["group"].name, [(cs.pk, f"{cs.set_no:02d} {cs.name}") for cs in block["sets"]])
+        for block in grouped_by_product_group(sets)]
+
+
 class ProductForm(forms.Form):
-    producer = ProducerChoiceField(queryset=Producer.objects.none(), label=_("producer"))
+    """A new product (``product=None``) or the change of one (name; its criteria set while
+    ``services.product_set_lock`` allows — otherwise the field is left out). The criteria
+    sets offered are those of ``regime`` (:func:`product_context`), by product group; a
+    set of another regime is refused here with a message."""
+
+    producer = ProducerChoiceField(queryset=Producer.objects.none(), label=_("producer"),
+                                   empty_label=_("— choose a producer —"))
     name = forms.CharField(label=_("product name"), max_length=255)
     criteria_set = CriteriaSetChoiceField(
         queryset=CriteriaSet.objects.none(), label=_("criteria set"),
         help_text=_("The criteria set (product group) the product is scored with."))
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, regime=None, product=None, set_locked="", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["producer"].queryset = producers_visible_to(user).order_by("name")
-        self.fields["criteria_set"].queryset = _criteria_sets()
+        self.regime = regime
+        self.set_locked = set_locked
+        if product is not None:
+            del self.fields["producer"]
+            self.initial.setdefault("name", product.name)
+            self.initial.setdefault("criteria_set", product.criteria_set_id)
+        else:
+            self.fields["producer"].queryset = producers_visible_to(user).order_by("name")
+        if set_locked:
+            del self.fields["criteria_set"]
+            return
+        field = self.fields["criteria_set"]
+        field.queryset = (CriteriaSet.objects.published().select_related("regime")
+                          if regime is None else CriteriaSet.objects.scorable_for(regime)
+                          .select_related("regime"))
+        empty = _("— choose a criteria set —")
+        if product is not None:
+            # changing a product: an empty choice keeps its set (e.g. a set of an earlier
+            # regime, which the list of the current regime does not hold)
+            field.required = False
+            empty = _("— keep the current set —")
+        field.choices = grouped_set_choices(regime, empty)
+        if regime is not None:
+            field.help_text = _("The criteria sets of %(regime)s, by product group.") % {
+                "regime": regime.code}
+            field.error_messages["invalid_choice"] = _(
+                "This criteria set is not one of %(regime)s, the regime of the evaluation "
+                "round: choose a set of %(regime)s.") % {"regime": regime.code}
 
     def clean_name(self):
         return " ".join(self.cleaned_data["name"].split())
@@ -222,6 +301,14 @@ class DossierCreateForm(RegistrationForm):
         # only the rounds a dossier may be filed into today (docs/regimes-and-levels.md)
         self.fields["round"].queryset = (filing_rounds(user, timezone.localdate())
                                          .select_related("unit", "regime"))
+        self.fields["round"].empty_label = _("— choose a round —")
+        self.fields["product"].empty_label = _("— choose a product —")
+        self.fields["current_rating"].empty_label = _("— none (first evaluation) —")
+        if not self.is_bound and not self.initial.get("round"):
+            # the only open round is preselected
+            only = list(self.fields["round"].queryset.values_list("pk", flat=True)[:2])
+            if len(only) == 1:
+                self.initial["round"] = only[0]
         self.fields["product"].queryset = products.select_related("producer").order_by(
             "name")
         self.fields["current_rating"].queryset = (

@@ -104,6 +104,26 @@ def oversight_counts(user):
     }
 
 
+#: "Near their deadline" on the home page: a running deadline (``deadlines.overdue_condition``)
+#: that falls within this many working days from today (today included, not yet overdue).
+DUE_SOON_WORKING_DAYS = 3
+#: Dossiers near their deadline listed by name on the home page (the nearest first).
+DUE_SOON_SHOWN = 10
+
+
+def due_soon(user, today=None):
+    """The dossiers ``user`` sees whose running deadline falls in the next
+    ``DUE_SOON_WORKING_DAYS`` working days (today included), nearest first (two queries:
+    the holiday table, the dossiers)."""
+    from .deadlines import overdue_condition, working_days_after
+
+    today = today or timezone.localdate()
+    last = working_days_after(today, DUE_SOON_WORKING_DAYS)
+    return list(dossiers_visible_to(user)
+                .filter(overdue_condition(), due_date__gte=today, due_date__lte=last)
+                .select_related("product").order_by("due_date", "id")[:DUE_SOON_SHOWN])
+
+
 def home_panel(user, context):
     """The dossier counts and open rounds of the department and officer panels, for a user
     with either role (``web/home.html`` shows them in those panels)."""
@@ -112,4 +132,5 @@ def home_panel(user, context):
     return {"counts": dossier_counts(user), "rounds": open_rounds(user),
             "recognition": recognition_counts(user), "oversight": oversight_counts(user),
             "expiry_calendar": (expiry_calendar(user) if context.get("department_units")
-                                else None)}
+                                else None),
+            "due_soon": due_soon(user), "due_soon_days": DUE_SOON_WORKING_DAYS}

@@ -21,13 +21,14 @@ buttons of :func:`available_actions`.
 
 from typing import NamedTuple
 
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ocop.accounts.models import Role
 from ocop.accounts.queries import is_admin, role_units
 from ocop.regions.models import AdministrativeUnit
-from scoring.models import ProcessKind
+from scoring.models import AdminLevel, ProcessKind, ProcessLevel
 
 from .models import DossierState as S
 
@@ -87,6 +88,8 @@ ACTION_ROLES = {
     "update_producer": {OFFICER: AREA, STAFF: AREA},
     "create_product": {OFFICER: AREA, STAFF: AREA},
     "update_product": {OFFICER: AREA, STAFF: AREA},
+    "delete_producer": {OFFICER: AREA, STAFF: AREA},
+    "delete_product": {OFFICER: AREA, STAFF: AREA},
     "create_dossier": {OFFICER: AREA, STAFF: AREA},
     # dossier content
     "update_registration": {OFFICER: AREA, STAFF: AREA},
@@ -129,6 +132,8 @@ ACTION_LABELS = {
     "update_producer": gettext_lazy("change a producer"),
     "create_product": gettext_lazy("register a product"),
     "update_product": gettext_lazy("change a product"),
+    "delete_producer": gettext_lazy("delete a producer"),
+    "delete_product": gettext_lazy("delete a product"),
     "create_dossier": gettext_lazy("create a dossier"),
     "update_registration": gettext_lazy("change the registration form"),
     "record_samples": gettext_lazy("record the product samples"),
@@ -166,6 +171,46 @@ def has_pre_assessment(regime):
         cached = regime.levels.order_by("order").values_list("kind", flat=True).first() or ""
         regime._first_level_kind = cached
     return cached == ProcessKind.PRE_ASSESSMENT
+
+
+# --- state labels that depend on the level (docs/regimes-and-levels.md) ----------------------
+
+#: ``pre_assessed`` names the level that recorded it: the commune's Mẫu 03 (1489, 26/2026)
+#: or the acceptance of the round's own level (148: the district).
+PRE_ASSESSED_LABELS = {
+    AdminLevel.COMMUNE: gettext_lazy("Pre-assessed (commune level)"),
+    AdminLevel.DISTRICT: gettext_lazy("Pre-assessed (district level)"),
+    AdminLevel.PROVINCE: gettext_lazy("Pre-assessed (provincial level)"),
+}
+
+
+def with_first_level_kind(queryset):
+    """Dossiers annotated with ``first_level_kind`` (their regime's first level), so that
+    :func:`state_label` needs no query per row on lists."""
+    return queryset.annotate(first_level_kind=Subquery(
+        ProcessLevel.objects.filter(regime=OuterRef("round__regime"))
+        .order_by("order").values("kind")[:1]))
+
+
+def pre_assessment_level(dossier):
+    """Where the dossier's pre-assessment is made: the commune where the regime's first
+    level is a pre-assessment, else the round's own level (148: the district)."""
+    kind = getattr(dossier, "first_level_kind", None)
+    if kind is not None:
+        commune = kind == ProcessKind.PRE_ASSESSMENT
+    else:
+        commune = has_pre_assessment(dossier.round.regime)
+    return AdminLevel.COMMUNE if commune else dossier.round.level.admin_level
+
+
+def state_label(dossier):
+    """The dossier's state as the interface names it — the one place where a label
+    follows the level (page, list and API ``state_display``)."""
+    if dossier.state == S.PRE_ASSESSED:
+        label = PRE_ASSESSED_LABELS.get(pre_assessment_level(dossier))
+        if label is not None:
+            return str(label)
+    return str(S(dossier.state).label)
 
 
 def _unit_in_area(user, role, unit_id, cache):

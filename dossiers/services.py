@@ -43,9 +43,11 @@ CONTRACT (views, API, demo data and councils call exactly these):
     available_actions(user, dossier) -> list[str]          # buttons the user may press
 
 Added beside the contract: ``update_producer``, ``update_product`` (both keep
-``Dossier.search_text`` up to date), ``search_text_for``, ``self_assessment_progress``,
-``missing_documents``. Every function that takes a dossier re-reads it under
-``select_for_update`` and returns the fresh instance (the caller's object is not changed).
+``Dossier.search_text`` up to date), ``delete_product``, ``delete_producer`` (only while
+unused: ``product_delete_refusal``, ``producer_delete_refusal``), ``product_set_lock``,
+``search_text_for``, ``self_assessment_progress``, ``missing_documents``. Every function
+that takes a dossier re-reads it under ``select_for_update`` and returns the fresh instance
+(the caller's object is not changed).
 
 Choices made where the issue was silent (the tables themselves are in ``dossiers.rules``):
 
@@ -59,6 +61,12 @@ Choices made where the issue was silent (the tables themselves are in ``dossiers
   (submitted) while its regime was in force, and a completion asked for by the office
   continues that filing, as it may after the intake deadline.
 * A product has at most one open dossier at a time (any round).
+* Producers and products (issue #13): a product's criteria set is corrected
+  (``update_product(criteria_set=…)``) only while it has no dossier but withdrawn ones and
+  no rating (``product_set_lock``): a draft's checklist and self-assessment follow its set,
+  so the draft is withdrawn first. A product is deleted only while it has no dossier and no
+  rating, a producer only while it has no product; both deletions are audited with the
+  deleted row (``before``).
 * Uploads and removals: only in ``draft`` and ``returned`` (from ``submitted`` on the
   dossier is read-only; a missing paper is obtained by returning the dossier).
 * Samples (count, date received) may be recorded until the evaluation starts; recording at
@@ -280,14 +288,25 @@ def _clean_name(name):
     return name
 
 
-def create_product(user, *, producer, name, criteria_set):
-    """Register a product of a producer of the user's area, with a published criteria
-    set."""
-    _raise(rules.check_unit(user, "create_product", producer.unit))
-    name = _clean_name(name)
+def _check_criteria_set(criteria_set, regime):
+    """A published set and, when ``regime`` is given (the round the product is filed
+    into), a set of that regime's criteria regime (docs/regimes-and-levels.md)."""
     if criteria_set is None or not criteria_set.is_scorable:
         _invalid({"criteria_set": [
             _("Choose a published criteria set; a draft or retired set cannot be used.")]})
+    if regime is not None and criteria_set.regime_id != regime.criteria_regime.pk:
+        _invalid({"criteria_set": [
+            _("This criteria set is not one of %(regime)s, the regime of the evaluation "
+              "round: choose a set of %(regime)s.") % {"regime": regime.code}]})
+
+
+def create_product(user, *, producer, name, criteria_set, regime=None):
+    """Register a product of a producer of the user's area, with a published criteria
+    set — of ``regime``'s criteria regime when given (refused at this step, not only when
+    the dossier is created)."""
+    _raise(rules.check_unit(user, "create_product", producer.unit))
+    name = _clean_name(name)
+    _check_criteria_set(criteria_set, regime)
     with transaction.atomic():
         product = Product.objects.create(producer=producer, name=name,
                                          criteria_set=criteria_set)
@@ -295,19 +314,90 @@ def create_product(user, *, producer, name, criteria_set):
     return product
 
 
-def update_product(user, product, *, name):
-    """Rename a product; the search text of its dossiers follows."""
+def update_product(user, product, *, name, criteria_set=None, regime=None):
+    """Rename a product; the search text of its dossiers follows. ``criteria_set`` (to
+    correct a wrong pick) changes only while the product has no dossier — withdrawn ones
+    aside, which keep their own set — and no rating; afterwards the set of a re-evaluation
+    is changed by :func:`move_product_to_criteria_set`. ``regime`` as in
+    :func:`create_product`."""
     with transaction.atomic():
-        product = Product.objects.select_for_update().select_related("producer__unit").get(
-            pk=product.pk)
+        product = (Product.objects.select_for_update(of=("self",))
+                   .select_related("producer__unit").get(pk=product.pk))
         _raise(rules.check_unit(user, "update_product", product.producer.unit))
-        before = {"name": product.name}
+        before = {"name": product.name, "criteria_set": product.criteria_set_id}
         product.name = _clean_name(name)
-        product.save(update_fields=["name"])
+        if criteria_set is not None and criteria_set.pk != product.criteria_set_id:
+            _check_criteria_set(criteria_set, regime)
+            blocking = product_set_lock(product)
+            if blocking:
+                raise DossierError(blocking, code="in_use",
+                                   fields={"criteria_set": [blocking]})
+            product.criteria_set = criteria_set
+        product.save(update_fields=["name", "criteria_set"])
         _refresh_search_text([product])
         record("product.updated", product, actor=user, before=before,
-               after={"name": product.name})
+               after={"name": product.name, "criteria_set": product.criteria_set_id})
     return product
+
+
+def product_set_lock(product):
+    """Why the criteria set of ``product`` can no longer be corrected (a message), or
+    ``""``: it has a dossier other than a withdrawn one (even a draft: its checklist and
+    self-assessment follow the set — withdraw the draft first), or a rating."""
+    if product.dossiers.exclude(state=DossierState.WITHDRAWN).exists():
+        return _("The criteria set cannot be changed: the product already has a dossier "
+                 "(withdraw a draft dossier first, then correct the set).")
+    if product.ratings.exists():
+        return _("The criteria set cannot be changed: the product holds a rating.")
+    return ""
+
+
+def product_delete_refusal(product):
+    """Why ``product`` cannot be deleted (a message), or ``""``: only an unused product —
+    no dossier (of any state) and no rating — is deleted."""
+    if product.dossiers.exists():
+        return _("This product cannot be deleted: it has a dossier, which keeps it on "
+                 "record.")
+    if product.ratings.exists():
+        return _("This product cannot be deleted: it holds a rating.")
+    return ""
+
+
+def producer_delete_refusal(producer):
+    """Why ``producer`` cannot be deleted (a message), or ``""``: only a producer without
+    products is deleted (delete its unused products first)."""
+    if producer.products.exists():
+        return _("This producer cannot be deleted: it has products (delete those that are "
+                 "unused first).")
+    return ""
+
+
+def delete_product(user, product):
+    """Delete an unused product (:func:`product_delete_refusal`) of the user's area;
+    audited with what it was."""
+    with transaction.atomic():
+        product = (Product.objects.select_for_update(of=("self",))
+                   .select_related("producer__unit").get(pk=product.pk))
+        _raise(rules.check_unit(user, "delete_product", product.producer.unit))
+        refusal = product_delete_refusal(product)
+        if refusal:
+            raise DossierError(refusal, code="in_use")
+        record("product.deleted", product, actor=user, before=snapshot(product))
+        product.delete()
+
+
+def delete_producer(user, producer):
+    """Delete a producer without products (:func:`producer_delete_refusal`) of the user's
+    area; audited with what it was."""
+    with transaction.atomic():
+        producer = Producer.objects.select_for_update().select_related("unit").get(
+            pk=producer.pk)
+        _raise(rules.check_unit(user, "delete_producer", producer.unit))
+        refusal = producer_delete_refusal(producer)
+        if refusal:
+            raise DossierError(refusal, code="in_use")
+        record("producer.deleted", producer, actor=user, before=snapshot(producer))
+        producer.delete()
 
 
 def _set_facts(criteria_set):
@@ -672,10 +762,17 @@ def review_document(user, document, *, state, reason=""):
 
 def missing_documents(dossier):
     """Lines that stop a submission: required and not (yet, or again) submitted —
-    missing or rejected."""
-    return list(dossier.documents.select_related("item").filter(
+    missing or rejected. A missing Mẫu 01/02 line whose form is complete online is not
+    missing (``documents.provided_online``, docs/documents.md); a rejected one is."""
+    from .documents import provided_online
+
+    lines = list(dossier.documents.select_related("item").filter(
         Q(state=DocumentState.REJECTED)
         | Q(state=DocumentState.MISSING, item__required=True)).order_by("item__order"))
+    online = {line.item.code for line in lines if line.state == DocumentState.MISSING}
+    given = provided_online(dossier, online) if online else set()
+    return [line for line in lines
+            if not (line.state == DocumentState.MISSING and line.item.code in given)]
 
 
 def _refuse_missing(lines, message):
@@ -809,10 +906,17 @@ def assign_product_code(dossier):
     return product
 
 
+def unchecked_documents(dossier):
+    """The checklist lines still ``submitted`` (nobody verified or rejected them), in
+    checklist order; one query."""
+    return list(dossier.documents.filter(state=DocumentState.SUBMITTED)
+                .select_related("item").order_by("item__order", "pk"))
+
+
 def accept(user, dossier):
     """submitted/resubmitted → accepted: no rejected (or missing required) line; remaining
-    submitted lines become verified; the product code is assigned where the regime has a
-    commune pre-assessment."""
+    submitted lines become verified (listed as ``unchecked`` in the transition's details);
+    the product code is assigned where the regime has a commune pre-assessment."""
     with transaction.atomic():
         dossier = _lock(dossier)
         _raise(rules.check(user, "accept", dossier))
@@ -820,9 +924,15 @@ def accept(user, dossier):
                         _("The dossier cannot be accepted; these documents are rejected or "
                           "missing: %(list)s. Return it for completion."))
         now = timezone.now()
+        # Lines nobody checked are verified by the acceptance itself; the transition says
+        # which (the page asks for a confirmation first, dossiers.views.dossier_action).
+        unchecked = unchecked_documents(dossier)
         dossier.documents.filter(state=DocumentState.SUBMITTED).update(
             state=DocumentState.VERIFIED, reviewed_by=user, reviewed_at=now)
         details = {}
+        if unchecked:
+            details["unchecked"] = [{"document": line.pk, "item": line.item.code,
+                                     "title": line.item.title} for line in unchecked]
         if rules.has_pre_assessment(dossier.round.regime):
             product = assign_product_code(dossier)
             details["product_code"] = product.code

@@ -17,12 +17,13 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -32,7 +33,8 @@ from scoring.queries import criteria_tree
 
 from . import services, uploads
 from .checklists import SAMPLES_CODE
-from .deadlines import annotate_overdue
+from .deadlines import annotate_overdue, deadline_running, is_overdue
+from .documents import mark_online
 from .forms import (
     REGISTRATION_FIELDS,
     DossierCreateForm,
@@ -45,13 +47,21 @@ from .forms import (
     ReviewForm,
     SamplesForm,
     SelfAssessmentForm,
-    UploadForm,
     WithdrawForm,
+    product_context,
     show_service_error,
 )
-from .models import DocumentFile, Dossier, DossierState
-from .queries import INTAKE_ROLES, dossiers_visible_to, files_visible_to, filter_dossiers
-from .rules import council_only_refusal, has_pre_assessment
+from .models import DocumentFile, DocumentState, Dossier, DossierState, Product
+from .queries import (
+    INTAKE_ROLES,
+    dossiers_visible_to,
+    files_visible_to,
+    filter_dossiers,
+    producers_visible_to,
+    products_visible_to,
+)
+from .rules import council_only_refusal, has_pre_assessment, with_first_level_kind
+from .upload_forms import MultiUploadForm, field_name, max_files, too_many_files
 
 PAGE_SIZE = 50
 
@@ -119,8 +129,10 @@ def dossier_list(request):
     ids = (filter_dossiers(dossiers_visible_to(user), filters, today)
            .order_by("-updated_at", "-id").values_list("pk", flat=True))
     page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = annotate_overdue(Dossier.objects.filter(pk__in=list(page.object_list)), today) \
-        .select_related("product__producer", "round__unit", "criteria_set__regime", "unit") \
+    rows = with_first_level_kind(annotate_overdue(
+        Dossier.objects.filter(pk__in=list(page.object_list)), today)) \
+        .select_related("product__producer", "round__unit", "round__level",
+                        "criteria_set__regime", "unit") \
         .in_bulk()
     page.object_list = [rows[pk] for pk in page.object_list]
     params = request.GET.copy()
@@ -158,14 +170,20 @@ def _checklist(dossier):
     return documents, files_of.get(None, [])
 
 
-def _row_context(dossier, actions, document, upload_form=None, review_form=None):
+def _row_context(dossier, actions, document, upload_form=None, review_form=None,
+                 upload_errors=(), upload_stored=()):
+    """One checklist line. ``upload_errors``: the refusals of the files just sent to it
+    (each names its file); ``upload_stored``: the names of those stored."""
     return {
         "dossier": dossier, "doc": document, "actions": actions,
         "can_upload": _can(actions, "upload_file"),
         "can_remove": _can(actions, "remove_file"),
         "can_review": _can(actions, "review_document"),
-        "upload_form": upload_form or UploadForm(prefix=f"doc{document.pk}"),
+        "upload_form": upload_form or MultiUploadForm(prefix=f"doc{document.pk}"),
         "review_form": review_form or ReviewForm(prefix=f"review{document.pk}"),
+        "upload_errors": list(upload_errors),
+        "upload_stored": list(upload_stored),
+        "online": getattr(document, "online", None),
     }
 
 
@@ -187,21 +205,41 @@ def _registration_rows(dossier):
             if data.get(name) not in (None, "")]
 
 
+def _return_summary(dossier, transitions, documents):
+    """A returned dossier's reasons for the top of its page: the last return's note and
+    each rejected line's reason in checklist order, with the line's anchor (``doc-<pk>``);
+    None unless the dossier is returned."""
+    if dossier.state != DossierState.RETURNED:
+        return None
+    returns = [t for t in transitions if t.to_state == DossierState.RETURNED]
+    note = returns[-1].reason if returns else ""
+    lines = [(d.pk, d.item.title, d.reason) for d in documents
+             if d.state == DocumentState.REJECTED]
+    return {"note": note, "lines": lines}
+
+
 def render_detail(request, dossier, *, status=200, failed_document=None, upload_form=None,
-                  review_form=None, samples_form=None):
-    """The dossier page; a refused form is shown bound, every other form fresh."""
+                  review_form=None, samples_form=None, unchecked=None, upload_results=None,
+                  template=None, checklist_error=None):
+    """The dossier page; a refused form is shown bound, every other form fresh.
+    ``unchecked``: the lines nobody checked, when accepting asks for a confirmation."""
     from .ratings import recognition_for
 
     user = request.user
+    transitions = _timeline(dossier)
     actions = services.available_actions(user, dossier)
     documents, evidence_files = _checklist(dossier)
+    answered, criteria_count = services.self_assessment_progress(dossier)
+    mark_online(dossier, documents, (answered, criteria_count))
+    upload_results = upload_results or {}
     rows = []
     for document in documents:
         failed = failed_document is not None and document.pk == failed_document.pk
+        stored, errors = upload_results.get(document.pk, ((), ()))
         rows.append(_row_context(dossier, actions, document,
                                  upload_form=upload_form if failed else None,
-                                 review_form=review_form if failed else None))
-    answered, criteria_count = services.self_assessment_progress(dossier)
+                                 review_form=review_form if failed else None,
+                                 upload_stored=stored, upload_errors=errors))
     buttons = [(name, BUTTON_ACTIONS[name][0]) for name in actions if name in BUTTON_ACTIONS]
     links = [(reverse(FORM_ACTIONS[name][0], args=[dossier.pk]), FORM_ACTIONS[name][1])
              for name in actions if name in FORM_ACTIONS]
@@ -212,7 +250,7 @@ def render_detail(request, dossier, *, status=200, failed_document=None, upload_
         "links": links,
         "rows": rows,
         "evidence_files": evidence_files,
-        "transitions": _timeline(dossier),
+        "transitions": transitions,
         "pre_assessment": getattr(dossier, "pre_assessment", None),
         "registration_rows": _registration_rows(dossier),
         "answered": answered,
@@ -224,12 +262,16 @@ def render_detail(request, dossier, *, status=200, failed_document=None, upload_
         "samples_form": samples_form or SamplesForm(initial={
             "samples_count": dossier.samples_count,
             "samples_received_on": dossier.samples_received_on}),
-        "overdue": bool(dossier.due_date and dossier.is_open
-                        and dossier.state != DossierState.DRAFT
-                        and dossier.due_date < timezone.localdate()),
+        # one definition with the list, the ?overdue=1 filter and the home count
+        "overdue": is_overdue(dossier),
+        "deadline_running": deadline_running(dossier),
+        "return_summary": _return_summary(dossier, transitions, documents),
+        "unchecked": unchecked,
         "recognition": recognition_for(user, dossier),
+        "checklist_error": checklist_error,
+        "max_files": max_files(),
     }
-    return render(request, "dossiers/dossier_detail.html", context, status=status)
+    return render(request, template or "dossiers/dossier_detail.html", context, status=status)
 
 
 DETAIL_RELATED = (*DOSSIER_RELATED, "round__level", "current_rating", "created_by",
@@ -267,29 +309,141 @@ def producer_create(request):
     return render(request, "dossiers/producer_form.html", {"form": form})
 
 
+def _producer(request, pk):
+    _intake_only(request)
+    return get_object_or_404(producers_visible_to(request.user).select_related("unit"), pk=pk)
+
+
+def _product(request, pk):
+    _intake_only(request)
+    return get_object_or_404(products_visible_to(request.user).select_related(
+        "producer__unit", "criteria_set__regime"), pk=pk)
+
+
+@login_required
+@require_GET
+def producer_list(request):
+    """The producers of the user's areas with their products, each with its edit and
+    delete links (a fixed number of queries per page)."""
+    _intake_only(request)
+    producers = (producers_visible_to(request.user).select_related("unit")
+                 .prefetch_related(Prefetch("products", queryset=Product.objects
+                                            .select_related("criteria_set__regime")
+                                            .order_by("name")))
+                 .order_by("name", "pk"))
+    page = Paginator(producers, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "dossiers/producer_list.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def producer_edit(request, pk):
+    producer = _producer(request, pk)
+    form = ProducerForm(request.POST or None, user=request.user, instance=producer)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in services.PRODUCER_FIELDS}
+        try:
+            producer = services.update_producer(request.user, producer, data=data)
+        except services.DossierError as error:
+            show_service_error(request, form, error)
+        else:
+            messages.success(request, _("Producer “%(name)s” was saved.")
+                             % {"name": producer.name})
+            return redirect("dossiers:producer-list")
+    return render(request, "dossiers/producer_form.html", {"form": form, "producer": producer})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def producer_delete(request, pk):
+    producer = _producer(request, pk)
+    return _delete(request, producer, services.producer_delete_refusal,
+                   services.delete_producer,
+                   _("Delete the producer “%(name)s”") % {"name": producer.name},
+                   _("Producer “%(name)s” was deleted.") % {"name": producer.name})
+
+
+def _delete(request, obj, refusal_of, delete, heading, done):
+    """The confirmation page (GET) and the deletion (POST) of an unused producer or
+    product, through its service; back to the producers' list."""
+    if request.method == "POST":
+        try:
+            delete(request.user, obj)
+        except services.DossierError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, done)
+        return redirect("dossiers:producer-list")
+    return render(request, "dossiers/delete_confirm.html", {
+        "object": obj, "refusal": refusal_of(obj), "heading": heading})
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def product_create(request):
     _intake_only(request)
+    round_id = request.POST.get("round") or request.GET.get("round")
+    regime, round_ = product_context(request.user, round_id)
     initial = {"producer": request.GET.get("producer")}
-    form = ProductForm(request.POST or None, user=request.user, initial=initial)
+    form = ProductForm(request.POST or None, user=request.user, initial=initial,
+                       regime=regime)
     if request.method == "POST" and form.is_valid():
         try:
-            product = services.create_product(request.user, **form.cleaned_data)
+            product = services.create_product(request.user, regime=regime,
+                                              **form.cleaned_data)
         except services.DossierError as error:
             show_service_error(request, form, error)
         else:
             messages.success(request, _("Product “%(name)s” was saved. Now create its "
                                         "dossier.") % {"name": product.name})
-            return redirect(f"{reverse('dossiers:create')}?product={product.pk}")
-    return render(request, "dossiers/product_form.html", {"form": form})
+            url = f"{reverse('dossiers:create')}?product={product.pk}"
+            return redirect(f"{url}&round={round_.pk}" if round_ else url)
+    return render(request, "dossiers/product_form.html",
+                  {"form": form, "regime": regime, "round": round_})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def product_edit(request, pk):
+    """The product's name, and its criteria set while ``services.product_set_lock``
+    allows (sets of the regime of :func:`~dossiers.forms.product_context`)."""
+    product = _product(request, pk)
+    locked = services.product_set_lock(product)
+    round_id = request.POST.get("round") or request.GET.get("round")
+    regime, round_ = product_context(request.user, round_id)
+    form = ProductForm(request.POST or None, user=request.user, regime=regime,
+                       product=product, set_locked=locked)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = services.update_product(
+                request.user, product, name=form.cleaned_data["name"],
+                criteria_set=form.cleaned_data.get("criteria_set"), regime=regime)
+        except services.DossierError as error:
+            show_service_error(request, form, error)
+        else:
+            messages.success(request, _("Product “%(name)s” was saved.")
+                             % {"name": product.name})
+            return redirect("dossiers:producer-list")
+    return render(request, "dossiers/product_form.html", {
+        "form": form, "product": product, "regime": regime, "round": round_,
+        "set_locked": locked})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def product_delete(request, pk):
+    product = _product(request, pk)
+    return _delete(request, product, services.product_delete_refusal,
+                   services.delete_product,
+                   _("Delete the product “%(name)s”") % {"name": product.name},
+                   _("Product “%(name)s” was deleted.") % {"name": product.name})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def dossier_create(request):
     _intake_only(request)
-    initial = {"product": request.GET.get("product")}
+    initial = {"product": request.GET.get("product"), "round": request.GET.get("round")}
     form = DossierCreateForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -305,7 +459,9 @@ def dossier_create(request):
             messages.success(request, _("The dossier was created. Upload its documents, "
                                         "then submit it."))
             return redirect(_detail_url(dossier))
-    return render(request, "dossiers/dossier_create.html", {"form": form})
+    round_id = form.data.get("round") if form.is_bound else form.initial.get("round")
+    return render(request, "dossiers/dossier_create.html",
+                  {"form": form, "round_id": round_id or ""})
 
 
 @login_required
@@ -350,43 +506,134 @@ def _document(dossier, document_pk):
                              pk=document_pk)
 
 
-def _row_response(request, dossier, document, **forms):
+def _row_response(request, dossier, document, **context):
     """The checklist line alone (htmx), read again after the change."""
     document.refresh_from_db()
     document.file_list = list(document.files.select_related("uploaded_by")
                               .order_by("uploaded_at", "id"))
+    mark_online(dossier, [document])
     actions = services.available_actions(request.user, dossier)
-    context = _row_context(dossier, actions, document, **forms)
+    context = _row_context(dossier, actions, document, **context)
     context["inline"] = True
     return render(request, "dossiers/_document_row.html", context)
+
+
+def _store_files(request, dossier, files_by_line):
+    """Each file through ``services.upload_file`` to its line, one by one: a refused file
+    is reported and the others are still stored. {line id: (stored names, refusals)}."""
+    results = {}
+    for document, files in files_by_line:
+        stored, errors = [], []
+        for uploaded in files:
+            try:
+                item = services.upload_file(request.user, dossier, uploaded, document=document)
+            except services.DossierError as error:
+                errors.append(getattr(error, "message", None) or str(error))
+            else:
+                stored.append(item.original_name)
+        results[document.pk] = (stored, errors)
+    return results
+
+
+def _request_refusal(request, count):
+    """The refusal of the whole request (nothing stored), or None: a file stopped at the
+    size limit while reading (the files after it were never read), or too many files."""
+    refused = uploads.refused_in(request)
+    if refused is not None:
+        return refused.message
+    if count > max_files():
+        return too_many_files(count)
+    return None
+
+
+def _report(request, results, documents):
+    """One message for the stored files and one for the refused ones."""
+    titles = {d.pk: d.item.title for d in documents}
+    stored = [f"“{name}” → {titles[pk]}" for pk, (names, _e) in results.items()
+              for name in names]
+    refused = sum(len(errors) for _n, errors in results.values())
+    if stored:
+        messages.success(request, _("Attached: %(files)s.") % {"files": "; ".join(stored)})
+    if refused:
+        messages.error(request, ngettext(
+            "%(count)s file was not attached; the reason is shown on its line.",
+            "%(count)s files were not attached; the reasons are shown on their lines.",
+            refused) % {"count": refused})
+    return bool(refused)
 
 
 @login_required
 @require_POST
 @vary_on_headers(*HTMX_VARY)
 def document_upload(request, pk, document_pk):
-    """One file for one checklist line; a refused file leaves everything else as it was."""
+    """Files for one checklist line (``doc<id>-file``, one or several): each is stored or
+    refused on its own, and each refusal is shown on the line."""
     dossier = _dossier(request, pk, *DETAIL_RELATED)
     document = _document(dossier, document_pk)
-    form = UploadForm(request.POST, request.FILES, prefix=f"doc{document.pk}",
-                      refused=uploads.refused_in(request))
-    if form.is_valid():
-        try:
-            stored = services.upload_file(request.user, dossier, form.cleaned_data["file"],
-                                          document=document)
-        except services.DossierError as error:
-            form.add_error("file", getattr(error, "message", None) or str(error))
-        else:
-            if _wants_fragment(request):
-                return _row_response(request, dossier, document)
-            messages.success(request, _("“%(name)s” was attached to “%(item)s”.")
-                             % {"name": stored.original_name, "item": document.item.title})
-            return redirect(_detail_url(dossier, f"doc-{document.pk}"))
+    files = request.FILES.getlist(field_name(document))
+    refusal = _request_refusal(request, len(files))
+    if refusal is None and not files:
+        refusal = _("Choose at least one file.")
+    if refusal is not None:
+        results = {document.pk: ((), [refusal])}
+    else:
+        results = _store_files(request, dossier, [(document, files)])
+    stored, errors = results[document.pk]
     if _wants_fragment(request):
-        return _row_response(request, dossier, document, upload_form=form)
-    messages.error(request, _("The file for “%(item)s” was not attached; nothing else "
-                              "changed.") % {"item": document.item.title})
-    return render_detail(request, dossier, failed_document=document, upload_form=form)
+        return _row_response(request, dossier, document, upload_stored=stored,
+                             upload_errors=errors)
+    if not errors:
+        messages.success(request, _("“%(name)s” was attached to “%(item)s”.")
+                         % {"name": "”, “".join(stored), "item": document.item.title})
+        return redirect(_detail_url(dossier, f"doc-{document.pk}"))
+    if stored:
+        _report(request, results, [document])
+    else:
+        messages.error(request, _("The file for “%(item)s” was not attached; nothing else "
+                                  "changed.") % {"item": document.item.title})
+    return render_detail(request, _dossier(request, pk, *DETAIL_RELATED),
+                         upload_results=results)
+
+
+@login_required
+@require_POST
+@vary_on_headers(*HTMX_VARY)
+def checklist_upload(request, pk):
+    """The whole checklist in one post: the files of ``doc<id>-file`` go to line ``id``,
+    each stored or refused on its own. A field naming no line of this dossier, no file at
+    all, a file over the size limit or more than ``max_files()`` files refuse the whole
+    post (nothing stored). htmx gets the checklist section, a browser the page."""
+    dossier = _dossier(request, pk, *DETAIL_RELATED)
+    documents = list(dossier.documents.select_related("item").order_by("item__order"))
+    names = {field_name(d): d for d in documents}
+    unknown = [key for key in request.FILES if key not in names]
+    files_by_line = [(d, request.FILES.getlist(field_name(d))) for d in documents]
+    files_by_line = [(d, files) for d, files in files_by_line if files]
+    count = sum(len(files) for _d, files in files_by_line)
+    refusal = _request_refusal(request, count + len(unknown))
+    if refusal is None and unknown:
+        refusal = _("Files were sent for a checklist line that is not one of this dossier; "
+                    "nothing was attached.")
+    if refusal is None and not count:
+        refusal = _("Choose at least one file on a checklist line.")
+    fragment = _wants_fragment(request)
+    if refusal is not None:
+        if not fragment:
+            messages.error(request, refusal)
+        return render_detail(request, dossier, status=400, checklist_error=refusal,
+                             template=_checklist_template(request))
+    results = _store_files(request, dossier, files_by_line)
+    if fragment:   # the results are shown on the lines; no message for a later page
+        return render_detail(request, _dossier(request, pk, *DETAIL_RELATED),
+                             upload_results=results, template=_checklist_template(request))
+    if not _report(request, results, documents):
+        return redirect(_detail_url(dossier, "checklist"))
+    return render_detail(request, _dossier(request, pk, *DETAIL_RELATED),
+                         upload_results=results)
+
+
+def _checklist_template(request):
+    return "dossiers/_checklist.html" if _wants_fragment(request) else None
 
 
 @login_required
@@ -539,6 +786,12 @@ def dossier_action(request, pk, action):
     if refusal is not None:
         messages.error(request, refusal.message)
         return redirect(_detail_url(dossier))
+    if action == "accept" and request.POST.get("confirm") != "unchecked":
+        # Accepting verifies every line still unchecked: ask first, listing them.
+        unchecked = services.unchecked_documents(dossier)
+        if unchecked and "accept" in services.available_actions(request.user, dossier):
+            dossier = _dossier(request, pk, *DETAIL_RELATED)
+            return render_detail(request, dossier, unchecked=unchecked)
     try:
         getattr(services, action)(request.user, dossier)
     except services.DossierError as error:

@@ -32,6 +32,13 @@ def env_list(name, default=""):
 
 
 DEBUG = env_bool("DEBUG", True)
+#: ``make run`` (OCOP_DEMO=1): the embedded demo as its visitors see it, with DEBUG off
+#: (the project's own 404/500 pages, never Django's debug page listing the URL patterns)
+#: but without the production variables; static files are served by whitenoise straight
+#: from the apps' folders (no collectstatic), errors still logged on the console.
+DEMO = env_bool("OCOP_DEMO", False)
+if DEMO:
+    DEBUG = False
 
 #: Variables that production (DEBUG=0) cannot start without.
 PRODUCTION_REQUIRED = (
@@ -42,7 +49,7 @@ PRODUCTION_REQUIRED = (
     "CSRF_TRUSTED_ORIGINS",
     "DEFAULT_FROM_EMAIL",
 )
-if not DEBUG:
+if not DEBUG and not DEMO:
     missing = [name for name in PRODUCTION_REQUIRED if env(name) is None]
     if missing:
         raise ImproperlyConfigured(
@@ -54,6 +61,11 @@ if not DEBUG:
 
 SECRET_KEY = env("SECRET_KEY", "django-insecure-ocop-embedded-default-do-not-use-in-production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
+if DEMO:
+    # the host of `make run RUN_ADDR=host:port` (OCOP_RUN_ADDR); 0.0.0.0 / :: serve any name
+    _run_host = env("OCOP_RUN_ADDR", "127.0.0.1:8000").rpartition(":")[0].strip("[]")
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver") + (
+        ["*"] if _run_host in ("0.0.0.0", "::") else [_run_host] if _run_host else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -231,6 +243,8 @@ AXES_CLIENT_IP_CALLABLE = "ocop.audit.context.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# `make run` prints little: no django-axes banner at every start (DEMO above)
+AXES_VERBOSE = env_bool("AXES_VERBOSE", not DEMO)
 
 # --- I18n --------------------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
@@ -264,11 +278,15 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if DEBUG or DEMO
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
+if DEMO:
+    # whitenoise serves the apps' static folders as found (no staticfiles/ to collect)
+    WHITENOISE_USE_FINDERS = True
+    STATIC_ROOT = None
 
 # --- E-mail --------------------------------------------------------------------------------
 if env("EMAIL_HOST"):
@@ -320,7 +338,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security (production) -------------------------------------------------------------------
-if not DEBUG:
+if not DEBUG and not DEMO:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
@@ -353,6 +371,9 @@ LOGGING = {
     # WeasyPrint logs every rendering step at INFO
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
+if DEMO:
+    # the in-process broker (memory://) has no host name: kombu's warning says only that
+    LOGGING["loggers"]["kombu.connection"] = {"level": "ERROR"}
 
 # --- Public verification ---------------------------------------------------------------------
 # The page of a certificate's QR code, /xac-minh/<code>/ and <code>.json, no login

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from ocop.accounts.queries import is_admin
 from ocop.documents.pdf import pdf_response, render_pdf
 
 from .models import CriteriaSet, CriteriaSetStatus
@@ -74,7 +75,7 @@ def _criteria_set(pk):
 
 @login_required
 def criteria_set_detail(request, pk):
-    """One set's full tree, errata shown where they apply."""
+    """One set's full tree; errata shown where they apply, to administrators."""
     cs = _criteria_set(pk)
     tree = criteria_tree(cs)
     versions = list(CriteriaSet.objects.filter(regime_id=cs.regime_id, set_no=cs.set_no)
@@ -82,7 +83,10 @@ def criteria_set_detail(request, pk):
     status_labels = dict(CriteriaSetStatus.choices)
     for v in versions:
         v["status_label"] = status_labels.get(v["status"], v["status"])
-    context = {"cs": cs, "tree": tree, "other_versions": versions}
+    context = {"cs": cs, "tree": tree, "other_versions": versions,
+               # errata, data warnings, source file: administrators only; everyone else
+               # reads the official text (councils.sheets.shows_provenance, the same rule)
+               "provenance": request.user.is_staff or is_admin(request.user)}
     return render(request, "scoring/criteria_set_detail.html", context)
 
 

@@ -11,6 +11,10 @@ An app registers a panel function in its ``AppConfig.ready()``::
 panels registered before it added) and returns a dict of context variables for
 ``web/home.html``, or None when it has nothing for this user. Panels run in the order they
 were registered (the order of ``INSTALLED_APPS``).
+
+A panel may return ``menu_facts`` (``{fact name: bool}``, see ``ocop.web.menu``): the home
+view stores them in the session for the menu, so the menu follows a change of role (e.g. a
+new council seat) from the next visit to the home page without a query of its own.
 """
 
 _panels = []

@@ -10,6 +10,7 @@ from ocop.accounts.models import Role
 from ocop.accounts.queries import is_admin, role_units
 
 from .forms import LoginForm
+from .menu import refresh_facts
 from .panels import panel_context
 
 
@@ -28,7 +29,10 @@ def home(request):
         "officer_units": role_units(user, Role.LOCAL_OFFICER),
         "show_admin": is_admin(user),
     }
-    return render(request, "web/home.html", panel_context(user, context))
+    context = panel_context(user, context)
+    # a panel may say what it learnt about the menu (e.g. a council seat): ocop.web.menu
+    refresh_facts(request, context.pop("menu_facts", {}))
+    return render(request, "web/home.html", context)
 
 
 def _database_status():

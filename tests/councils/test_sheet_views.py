@@ -145,12 +145,16 @@ def test_sheet_page_nav_marks_my_sessions_once(client, board):
 def test_sheet_page_folds_the_errata_of_the_criteria_files(client, cantho, criteria,
                                                           make_user):
     """The criteria files' data-provenance errata (E26-01 on 26/2026 set 01, criterion 2.4
-    and its two options) show on the member's sheet as one folded line each."""
+    and its two options) show on the sheet of a member who administers the system as one
+    folded line each (members who do not see the official text only:
+    tests/councils/test_sheet_phone.py)."""
     from scoring.queries import erratum_id
     from tests.councils import build
 
     world = build(cantho, make_user, n_members=1, regime="26/2026", admin_level="province",
                   unit="province", set_no=1)
+    world.users[0].is_staff = True
+    world.users[0].save(update_fields=["is_staff"])
     login(client, world.users[0])
     html = client.get(reverse("councils:sheet", args=(world.session.pk, world.dossier.pk)),
                       **EN).content.decode()

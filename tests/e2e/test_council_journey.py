@@ -44,8 +44,8 @@ from ocop.regions.models import AdministrativeUnit, Level
 from scoring.models import Scoresheet, SheetState, StarBand
 from tests import factories
 from tests.councils import by_hand, criteria_of, pick
+from tests.e2e.helpers import PASSWORD, log_in
 
-PASSWORD = "ocop-demo-2026"
 CENT = Decimal("0.01")
 #: Product 1: {member index: first total}; index 0 is the chair, index 3 recuses. Spread
 #: 80 − 60 = 20 > 10 → flagged; the chair reopens index 4, who re-scores 70: 80 − 70 = 10.
@@ -68,14 +68,6 @@ PRODUCTS = ["Nước mắm cá linh Ninh Kiều", "Bánh tét lá cẩm Ninh Ki�
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.CELERY_TASK_ALWAYS_EAGER = True
-
-
-def log_in(page, base, username):
-    page.goto(f"{base}/login/")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page).to_have_url(f"{base}/")
 
 
 def arrange():

@@ -20,8 +20,8 @@ from playwright.sync_api import expect
 from dossiers.models import DocumentState, Dossier, DossierState, EvaluationRound
 from ocop.regions.models import AdministrativeUnit, Level
 from scoring.models import CriteriaSet
+from tests.e2e.helpers import log_in
 
-PASSWORD = "ocop-demo-2026"
 PRODUCT = "Bánh phồng nếp An Bình"
 PRODUCER = "Hộ kinh doanh Bánh phồng Út Nhỏ"
 RETURN_REASON = "Phiếu kiểm nghiệm thiếu chỉ tiêu vi sinh vật, đề nghị bổ sung."
@@ -43,14 +43,6 @@ def media_root(settings, tmp_path):
 def vi(label):
     with translation.override("vi"):
         return str(label)
-
-
-def log_in(page, base, username):
-    page.goto(f"{base}/login/")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page).to_have_url(f"{base}/")
 
 
 def submit_form(page):
@@ -104,7 +96,7 @@ def test_officer_files_returns_completes_and_accepts_a_dossier(page, demo_live, 
     page.locator("#id_criteria_set").select_option(str(criteria_set.pk))
     submit_form(page)
 
-    expect(page).to_have_url(re.compile(r"/dossiers/new/\?product=\d+$"))
+    expect(page).to_have_url(re.compile(r"/dossiers/new/\?product=\d+(&round=\d+)?$"))
     page.locator("#id_round").select_option(str(open_round.pk))
     expect(page.locator("#id_product option:checked")).to_contain_text(PRODUCT)
     page.locator("#id_production_address").fill("Khu vực 3, Phường Ninh Kiều, TP. Cần Thơ")
@@ -145,6 +137,11 @@ def test_officer_files_returns_completes_and_accepts_a_dossier(page, demo_live, 
     press(page, "resubmit")
     expect_state(page, DossierState.RESUBMITTED)
     press(page, "accept")
+    # nobody checked the papers line by line: the page asks first, listing them
+    confirm = page.locator("#confirm-accept")
+    expect(confirm).to_be_visible()
+    expect_state(page, DossierState.RESUBMITTED)
+    confirm.locator("button[name=action][value=accept]").click()
     expect_state(page, DossierState.ACCEPTED)
 
     steps = [("", DossierState.DRAFT), (DossierState.DRAFT, DossierState.SUBMITTED),

@@ -26,8 +26,7 @@ from playwright.sync_api import expect
 from dossiers.decisions import add_months
 from dossiers.models import Dossier, Rating, RatingState, RegistrationType
 from ocop.notices.models import Notification
-
-PASSWORD = "ocop-demo-2026"
+from tests.e2e.helpers import log_in
 
 
 def vi(message, **params):
@@ -52,14 +51,6 @@ def life_demo(transactional_db, live_server, settings, tmp_path):
     return live_server
 
 
-def login(page, base, username):
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("button.primary[type=submit]").click()
-    expect(page).to_have_url(f"{base}/")
-
-
 @pytest.mark.e2e
 def test_department_follows_a_rating_from_due_to_re_evaluation_and_a_revocation(
         life_demo, page, browser):
@@ -77,7 +68,7 @@ def test_department_follows_a_rating_from_due_to_re_evaluation_and_a_revocation(
     assert due.state == RatingState.DUE
     assert out.getvalue().strip()  # what it did, in a line
 
-    login(page, base, "sonn.cantho")
+    log_in(page, base, "sonn.cantho")
     # home → the due ratings → the rating's page
     page.locator("#card-ratings a[href='/ratings/?state=due']").click()
     row = page.locator(f"#rating-{due.pk}")
@@ -98,7 +89,7 @@ def test_department_follows_a_rating_from_due_to_re_evaluation_and_a_revocation(
                                        user__username="canbo.xanhonai")
     officer_context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
     officer_page = officer_context.new_page()
-    login(officer_page, base, "canbo.xanhonai")
+    log_in(officer_page, base, "canbo.xanhonai")
     officer_page.locator("#nav-notices").click()
     notice = officer_page.locator(f"#notice-{officer.pk}")
     expect(notice).to_have_class(re.compile("unread"))

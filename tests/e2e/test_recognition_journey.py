@@ -26,8 +26,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from dossiers.models import Decision, Dossier, DossierState
-
-PASSWORD = "ocop-demo-2026"
+from tests.e2e.helpers import log_in
 
 
 @pytest.fixture
@@ -62,14 +61,6 @@ def slow_worker(monkeypatch):
 
     monkeypatch.setattr(issuing.jobs, "wake", wake)
     monkeypatch.setattr("django.conf.settings.DECISION_RENDER_PARALLELISM", 1)
-
-
-def log_in(page, base, username):
-    page.goto(f"{base}/login/")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page).to_have_url(f"{base}/")
 
 
 def pdf_text(data):

@@ -148,3 +148,56 @@ def test_home_counts_only_the_officers_own_dossiers(client, cantho, criteria, ma
     assert 'href="/dossiers/?overdue=1"' in html
     assert f'href="/dossiers/?round={own.pk}"' in html
     assert f'href="/dossiers/?round={other.pk}"' not in html
+
+
+# --- near their deadline (dossiers/home.py ``due_soon``, issue #13) ---------------------------
+
+
+def test_due_soon_lists_running_deadlines_within_three_working_days(cantho, make_user,
+                                                                    criteria):
+    """Today Friday 04/12/2026: three working days later is Wednesday 09/12/2026 (Mon 7,
+    Tue 8, Wed 9; no holiday in between). Due 09/12 is near; 10/12 is not yet; 03/12 is
+    overdue (counted there, not here); a draft has no running deadline."""
+    import datetime
+
+    from dossiers.home import due_soon
+    from ocop.accounts.models import Role
+    from tests import factories
+
+    officer = make_user("cb-due", Role.LOCAL_OFFICER, cantho["ninhkieu"])
+    round_ = factories.evaluation_round(cantho["ninhkieu"])
+    day = datetime.date
+
+    def dossier(due, state="submitted"):
+        return factories.dossier(round_, state=state, due_date=due)
+
+    today_due, last, after = dossier(day(2026, 12, 4)), dossier(day(2026, 12, 9)), \
+        dossier(day(2026, 12, 10))
+    overdue, draft = dossier(day(2026, 12, 3)), dossier(day(2026, 12, 7), state="draft")
+    outsider = make_user("cb-pd", Role.LOCAL_OFFICER, cantho["phongdien"])
+
+    found = due_soon(officer, today=day(2026, 12, 4))
+
+    assert [d.pk for d in found] == [today_due.pk, last.pk]
+    assert after not in found and overdue not in found and draft not in found
+    assert due_soon(outsider, today=day(2026, 12, 4)) == []
+
+
+def test_officer_home_shows_near_deadline_card_with_links(client, cantho, make_user,
+                                                          criteria):
+    from django.utils import timezone
+
+    from ocop.accounts.models import Role
+    from tests import factories
+
+    officer = make_user("cb-due", Role.LOCAL_OFFICER, cantho["ninhkieu"])
+    round_ = factories.evaluation_round(cantho["ninhkieu"])
+    near = factories.dossier(round_, state="submitted", due_date=timezone.localdate(),
+                             product_name="Nước mắm Cái Răng")
+    client.force_login(officer, backend="django.contrib.auth.backends.ModelBackend")
+
+    html = client.get("/", headers={"accept-language": "en"}).content.decode()
+    card = html.split('<div class="card due-soon">')[1].split("</div>")[0]
+
+    assert f'href="/dossiers/{near.pk}/">Nước mắm Cái Răng</a>' in card
+    assert "Your account has no role yet" not in html
