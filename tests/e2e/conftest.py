@@ -39,7 +39,16 @@ def demo_live(transactional_db, live_server):
     return live_server
 
 
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
+    """Marks the browser journeys ``e2e``. The accessibility module seeds the demo once and
+    flushes the database when it ends (tests/e2e/test_accessibility.py): it runs after
+    every other test — after the transactional tests pytest-django already puts last — so
+    that no test after it misses the migrations' data (regimes, checklists)."""
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+    last = [item for item in items if item.fspath.basename == "test_accessibility.py"]
+    if last:
+        items[:] = [item for item in items if item not in last] + last
