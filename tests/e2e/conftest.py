@@ -42,13 +42,16 @@ def demo_live(transactional_db, live_server):
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    """Marks the browser journeys ``e2e``. The accessibility module seeds the demo once and
-    flushes the database when it ends (tests/e2e/test_accessibility.py): it runs after
-    every other test — after the transactional tests pytest-django already puts last — so
-    that no test after it misses the migrations' data (regimes, checklists)."""
+    """Marks the browser journeys ``e2e`` and runs them after every other test (after the
+    other hooks' ordering): a live-server test flushes the database when it ends, the
+    migrations' data (regimes, checklists) included, which the tests after it would miss.
+    The accessibility module, which seeds the demo once and flushes at its end
+    (tests/e2e/test_accessibility.py), runs last of all."""
+    browser, last = [], []
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-    last = [item for item in items if item.fspath.basename == "test_accessibility.py"]
-    if last:
-        items[:] = [item for item in items if item not in last] + last
+            (last if item.fspath.basename == "test_accessibility.py" else browser).append(item)
+    if browser or last:
+        chosen = set(browser) | set(last)
+        items[:] = [item for item in items if item not in chosen] + browser + last
