@@ -45,10 +45,7 @@ import os
 import random
 import re
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -56,7 +53,16 @@ import time
 import urllib.parse
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import (  # benchmarks/ is on sys.path when the script runs
+    ROOT,
+    BenchDatabase,
+    browser_cookies,
+    free_port,
+    percentile,
+    start_gunicorn,
+    stop_gunicorn,
+)
+
 CRITERIA_FILE = ("26-2026", "13-ca-phe-cacao.yaml")
 
 
@@ -80,48 +86,6 @@ THINK = _think_range()
 CLIENTS = [c.strip() for c in os.environ.get("BENCH_CLIENTS", "api,htmx").split(",")
            if c.strip()]
 VERSION_IN_HTML = re.compile(rb'id="sheet-version" value="(\d+)"')
-
-
-# --- the throwaway database -------------------------------------------------------------------
-
-
-class BenchDatabase:
-    """A private database for the run: PostgreSQL (created and dropped) or SQLite (temp)."""
-
-    def __init__(self, url, prefix="ocop_bench_autosave"):
-        self.original = url or ""
-        parsed = urllib.parse.urlsplit(self.original)
-        self.postgres = parsed.scheme in ("postgres", "postgresql", "pgsql", "postgis")
-        self.tmpdir = None
-        if self.postgres:
-            self.name = f"{prefix}_{os.getpid()}"
-            self.url = urllib.parse.urlunsplit(parsed._replace(path="/" + self.name))
-            self.admin_url = urllib.parse.urlunsplit(parsed._replace(path="/postgres"))
-        else:
-            self.tmpdir = tempfile.TemporaryDirectory(prefix="ocop-bench-")
-            self.name = str(Path(self.tmpdir.name) / "bench.sqlite3")
-            self.url = f"sqlite:///{self.name}"
-
-    def _admin(self, sql):
-        import psycopg2
-
-        conn = psycopg2.connect(self.admin_url)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute(sql)
-        finally:
-            conn.close()
-
-    def create(self):
-        if self.postgres:
-            self._admin(f'CREATE DATABASE "{self.name}" ENCODING \'UTF8\' TEMPLATE template0')
-
-    def drop(self):
-        if self.postgres:
-            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        elif self.tmpdir is not None:
-            self.tmpdir.cleanup()
 
 
 # --- seeding (in this process, through the project's own code) --------------------------------
@@ -198,25 +162,6 @@ def seed(members):
     return clients, options
 
 
-def browser_cookies(user):
-    """A logged-in browser's cookies (the session row a login would have written, and a
-    CSRF cookie whose value the client repeats in X-CSRFToken, as the page's script does)
-    — without going through the login form, whose password hashing is not what is measured."""
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.utils.crypto import get_random_string
-
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
-    csrf = get_random_string(32)
-    return {"session": (settings.SESSION_COOKIE_NAME, store.session_key),
-            "csrf": (settings.CSRF_COOKIE_NAME, csrf)}
-
-
 def stored_state(sheet_ids):
     from scoring.models import ScoreEntry, Scoresheet
 
@@ -227,67 +172,6 @@ def stored_state(sheet_ids):
                                                            "option_id")):
         choices[(sheet_id, criterion_id)] = option_id
     return versions, choices
-
-
-# --- the server -------------------------------------------------------------------------------
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(db_url, port, log):
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": db_url,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "DJANGO_SETTINGS_MODULE": "ocop.settings",
-        "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
-        "AXES_ENABLED": env.get("AXES_ENABLED", "1"),
-        # gthread workers: cores + 1 processes of 4 threads measured better here than the
-        # production default (2 × cores + 1) on a 2-core machine; override from the env.
-        "WEB_CONCURRENCY": env.get("WEB_CONCURRENCY") or str((os.cpu_count() or 1) + 1),
-        "GUNICORN_THREADS": env.get("GUNICORN_THREADS") or "4",
-    })
-    if env.get("REDIS_URL"):
-        # Production settings (DEBUG=0) need these; nothing here leaves the machine.
-        env.update({
-            "DEBUG": "0",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost", "CSRF_TRUSTED_ORIGINS": "http://127.0.0.1",
-            "DEFAULT_FROM_EMAIL": "bench@localhost", "SECURE_SSL_REDIRECT": "0",
-        })
-    app = env.get("BENCH_WSGI_APP") or "ocop.wsgi:application"
-    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), app]
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            ok = conn.getresponse().status == 200
-            conn.close()
-            if ok:
-                return proc, env
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop_gunicorn(proc)
-    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
-
-
-def stop_gunicorn(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # --- the members ------------------------------------------------------------------------------
@@ -406,14 +290,6 @@ class Member(threading.Thread):
             if THINK[1] > 0:
                 time.sleep(self.random.uniform(*THINK))
         self.conn.close()
-
-
-def percentile(values, fraction):
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def run_client(kind, port, clients, options):

@@ -4,24 +4,52 @@ members' totals — decided for every item by ``councils.rules.item_view`` (the
 independence rule, ``docs/councils.md``). The pages (tracker, results) and the API
 (``sessions/{id}/results/``) render the same :class:`Board`.
 
-The board reads the whole session at once (``councils.results.session_board``): its
-query count does not depend on the number of members or criteria
-(``tests/councils/test_tracker_queries.py``).
+The board reads the whole session at once (:func:`board_results`, the same results as
+``councils.results.session_board``): its query count depends neither on the number of
+members, agenda items and criteria nor on how many items are capped
+(``tests/councils/test_tracker_queries.py``). The tracker is polled: it reads sheets as
+plain rows, the choices of the submitted sheets only (a draft needs only "anything
+answered?", asked in SQL), and the criteria it names from the per-process criteria tree,
+instead of ~10,000 model instances per request (issue #14).
 """
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Exists, OuterRef
 from django.http import Http404
+from django.urls import reverse
+from django.utils import formats
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dossiers.models import Dossier
-from scoring.models import SheetState
+from scoring import rules as scoring_rules
+from scoring.models import ScoreEntry, Scoresheet, SheetState
+from scoring.services import sheet_choices, sheet_spec
 
 from . import rules
-from .models import AgendaItem, CouncilMember, EvaluationSession, MemberRole, SessionState
-from .results import Quorum, session_board
+from .models import (
+    AgendaItem,
+    CouncilMember,
+    EvaluationSession,
+    MemberRole,
+    Recusal,
+    SessionState,
+)
+from .results import (
+    CapLine,
+    ItemResult,
+    MemberScore,
+    MemberStatus,
+    Quorum,
+    _Context,
+    member_name,
+    quorum,
+    sheet_status,
+)
 
 #: The state of a member's sheet of one dossier, as the tracker names it.
 SHEET_STATUS_LABELS = {
@@ -141,10 +169,89 @@ class BoardRow:
     member_totals: list = field(default_factory=list)  # per ``rules.item_view``
     counted_names: list = field(default_factory=list)  # who was counted (no scores)
     hidden_reason: str = ""  # why the aggregates are not shown yet
+    memo: dict = field(default_factory=dict, repr=False, compare=False)  # escaped texts
 
     @property
     def closed(self):
         return self.item.closed_at is not None
+
+    @property
+    def statuses_html(self):
+        """The member rows of the tracker's table, built here rather than by the template
+        engine: 15 members × 20 items are 300 rows on every poll (issue #14)."""
+        return status_rows_html(self, self.memo)
+
+    @property
+    def totals_html(self):
+        """``councils/results/_member_totals.html`` for the tracker, built here."""
+        return member_totals_html(self.member_totals)
+
+
+def _text(value):
+    """A value as the template engine prints it: localized, then escaped."""
+    return conditional_escape(formats.localize(value))
+
+
+def status_rows_html(row, memo=None):
+    """The ``<tr>`` of every member of ``row`` (what ``_tracker_board.html`` printed in a
+    loop, byte for byte). ``memo``: the texts already escaped for the board's other rows
+    (the same members, roles and states on every item)."""
+    memo = {} if memo is None else memo
+
+    def text(value):
+        found = memo.get(value)
+        if found is None:
+            found = memo[value] = _text(value)
+        return found
+
+    reopen_label = None
+    url = None
+    out = []
+    for s in row.statuses:
+        reason = f' <span class="small muted">{_text(s.reason)}</span>' if s.reason else ""
+        action = ""
+        if s.reopenable:
+            if url is None:
+                reopen_label = escape(_("Reopen for re-scoring…"))
+                url = reverse("councils:reopen-sheet",
+                              args=(row.item.session_id, row.dossier.pk, _MEMBER_SLOT))
+            href = escape(url.replace(str(_MEMBER_SLOT), str(s.member_id)))
+            action = f'<a href="{href}" data-action="reopen">{reopen_label}</a>'
+        status = text(s.status)
+        label = memo.get(("status", s.status))
+        if label is None:
+            label = memo[("status", s.status)] = _text(s.status_label)
+        role = memo.get(("role", s.role))
+        if role is None:
+            role = memo[("role", s.role)] = _text(s.role_label)
+        out.append(
+            f'\n      <tr data-member="{text(s.member_id)}">\n'
+            f"        <td>{text(s.name)}</td><td>{role}</td>\n"
+            f'        <td><span class="sheet-state sheet-{status}" data-state="{status}">'
+            f"{label}</span>{reason}</td>\n"
+            f"        <td>{action}</td>\n      </tr>\n    ")
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
+def member_totals_html(totals):
+    """The members' totals table (``councils/results/_member_totals.html``)."""
+    head = "".join(f'<th scope="col" class="num">{escape(label)}</th>' for label in (
+        _("Part A"), _("Part B"), _("Part C"), _("Total")))
+    rows = "".join(
+        f'\n    <tr data-member="{_text(m.get("member"))}"><td>{_text(m.get("name"))}</td>'
+        f'<td class="num">{_text(m["parts"].get("A", ""))}</td>'
+        f'<td class="num">{_text(m["parts"].get("B", ""))}</td>'
+        f'<td class="num">{_text(m["parts"].get("C", ""))}</td>'
+        f'<td class="num" data-field="member-total">{_text(m["total"])}</td></tr>\n  '
+        for m in totals)
+    return mark_safe(  # noqa: S308 - every value above is escaped
+        f'<table class="results member-totals">\n  <thead><tr><th scope="col">'
+        f'{escape(_("Council member"))}</th>{head}</tr></thead>\n  <tbody>\n  {rows}\n'
+        f"  </tbody>\n</table>\n")
+
+
+#: A member id no real row has, replaced in the reversed reopen URL (one ``reverse`` per row).
+_MEMBER_SLOT = 987654321987
 
 
 @dataclass
@@ -187,21 +294,215 @@ class Board:
         raise Http404
 
 
-def build_board(user, session, *, dossier_id=None):
+class _Entries:
+    """A sheet's entries as ``results`` reads them (``sheet.entries.all()``)."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def all(self):
+        return self.rows
+
+
+class _Entry:
+    __slots__ = ("criterion_id", "option_id")
+
+    def __init__(self, criterion_id, option_id):
+        self.criterion_id = criterion_id
+        self.option_id = option_id
+
+
+_ANSWERED = (_Entry(None, True),)  # what "a draft with a saved choice" needs to be seen
+
+
+class _Sheet:
+    """A scoresheet read as a plain row: what ``results.sheet_status`` and the counting
+    read (pk, member, state, entries), and what identifies its content (version)."""
+
+    __slots__ = ("pk", "member_id", "dossier_id", "state", "version", "entries")
+
+    def __init__(self, pk, member_id, dossier_id, state, version, entries):
+        self.pk, self.member_id, self.dossier_id = pk, member_id, dossier_id
+        self.state, self.version = state, version
+        self.entries = _Entries(entries)
+
+
+def _light_sheets(session, dossier_ids):
+    """{dossier id: [_Sheet]}: the sheets as rows, in one query; a draft carries only
+    whether anything is answered (asked in SQL), a submitted sheet its choices once
+    :func:`_load_choices` has read them."""
+    rows = (Scoresheet.objects.filter(session=session, dossier_id__in=dossier_ids)
+            .annotate(answered=Exists(ScoreEntry.objects.filter(
+                sheet_id=OuterRef("pk"), option__isnull=False)))
+            .order_by().values_list("id", "member_id", "dossier_id", "state", "version",
+                                    "updated_at", "answered"))
+    sheets = {}
+    for pk, member_id, dossier_id, state, version, updated_at, answered in rows:
+        entries = [] if state == SheetState.SUBMITTED else (_ANSWERED if answered else ())
+        sheet = _Sheet(pk, member_id, dossier_id, state, (version, updated_at), entries)
+        sheets.setdefault(dossier_id, []).append(sheet)
+    return sheets
+
+
+def _load_choices(sheets):
+    """Read the choices of the submitted ``sheets`` (one query)."""
+    by_pk = {sheet.pk: sheet for sheet in sheets}
+    for sheet_id, criterion_id, option_id in (
+            ScoreEntry.objects.filter(sheet_id__in=list(by_pk)).order_by()
+            .values_list("sheet_id", "criterion_id", "option_id")):
+        by_pk[sheet_id].entries.rows.append(_Entry(criterion_id, option_id))
+
+
+def _cap_criteria(criteria_set):
+    """{criterion id: (code, position, title)} of a set, from the per-process tree."""
+    from .sheets import sheet_tree
+
+    return {pk: (c["code"], c.get("position", ""), c["title"])
+            for pk, c in sheet_tree(criteria_set).by_id.items()}
+
+
+#: The counted part of an item's result (members' totals, evaluation, cap lines) per
+#: process, keyed by the counted sheets and their versions: a submitted sheet cannot
+#: change without a new version (reopening, re-submitting), so a poll of an unchanged
+#: item neither reads its choices again nor re-evaluates them.
+_EVALUATIONS = None
+
+
+def _evaluations():
+    global _EVALUATIONS
+    if _EVALUATIONS is None:
+        from .sheets import _LRU
+
+        _EVALUATIONS = _LRU(1024)
+    return _EVALUATIONS
+
+
+def _counted(ctx, sheets, recusals):
+    """The submitted sheets that count, in council order (as ``results._build``)."""
+    recused = {r.member_id for r in recusals}
+    by_member = {s.member_id: s for s in sheets}
+    return [by_member[m.pk] for m in ctx.scoring
+            if m.pk not in recused and m.pk in by_member
+            and sheet_status(by_member[m.pk]) == SheetState.SUBMITTED]
+
+
+def _evaluation_key(ctx, dossier, counted):
+    cs = dossier.criteria_set
+    return (dossier.pk, cs.pk, cs.updated_at, tuple((s.pk, s.version) for s in counted),
+            ctx.bands, ctx.threshold, ctx.recognises, ctx.forward_from,
+            ctx.forward_min_stars)
+
+
+def _evaluate(ctx, dossier, counted):
+    """{sheet pk: totals}, the evaluation and the cap lines of the counted sheets."""
+    spec = sheet_spec(dossier.criteria_set)
+    totals, choices = {}, []
+    for sheet in counted:
+        member_choices = sheet_choices(sheet, sheet.entries.all())
+        totals[sheet.pk] = scoring_rules.sheet_totals(spec, member_choices)
+        choices.append(member_choices)
+    evaluation, cap_lines = None, ()
+    if choices:
+        evaluation = scoring_rules.evaluate(
+            spec, choices, bands=ctx.bands, divergence_threshold=ctx.threshold,
+            recognises=ctx.recognises, forward_from=ctx.forward_from,
+            forward_min_stars=ctx.forward_min_stars)
+        reasons = evaluation.cap.reasons
+        if reasons:
+            named = _cap_criteria(dossier.criteria_set)
+            cap_lines = tuple(
+                CapLine(r.criterion_key, *named[r.criterion_key], r.required_star,
+                        r.required_points, r.median_points, r.strict)
+                for r in reasons)
+    return totals, evaluation, cap_lines
+
+
+def _item_result(ctx, dossier, sheets, recusals, evaluated):
+    """``results._build`` on plain rows, with the counted part ``evaluated``
+    (:func:`_evaluate`)."""
+    totals, evaluation, cap_lines = evaluated
+    recused = {r.member_id: r for r in recusals}
+    by_member = {s.member_id: s for s in sheets}
+    counted, statuses, pending, recused_rows = [], [], [], []
+    for member in ctx.scoring:
+        name, sheet = member_name(member), by_member.get(member.pk)
+        if member.pk in recused:
+            status = MemberStatus(member.pk, name, member.role, "recused",
+                                  recused[member.pk].reason)
+            recused_rows.append(status)
+            statuses.append(status)
+            continue
+        state = sheet_status(sheet)
+        status = MemberStatus(member.pk, name, member.role, state)
+        statuses.append(status)
+        if state == SheetState.SUBMITTED:
+            sheet_totals = totals[sheet.pk]
+            counted.append(MemberScore(member.pk, name, member.role, sheet.pk,
+                                       dict(sheet_totals.parts), sheet_totals.total))
+        elif (member.pk in ctx.present_ids) if ctx.by_meeting else state != "not_started":
+            # present at the meeting, or (before it) started a sheet: must submit
+            pending.append(status)
+    return ItemResult(
+        session_id=ctx.session.pk, dossier_id=dossier.pk, counted=tuple(counted),
+        statuses=tuple(statuses), pending=tuple(pending), evaluation=evaluation,
+        cap_lines=cap_lines, divergence_threshold=ctx.threshold, recognises=ctx.recognises,
+        forward_from=ctx.forward_from, admin_level=ctx.admin_level,
+        criteria_set_id=dossier.criteria_set_id, recused=tuple(recused_rows),
+        by_meeting=ctx.by_meeting)
+
+
+def board_results(session, items):
+    """``({dossier id: ItemResult}, Quorum)`` of the agenda ``items`` (loaded with their
+    dossier and criteria set) — what ``results.session_board`` returns, read as rows;
+    the choices of counted sheets are read only for items whose evaluation is not cached
+    yet (:data:`_EVALUATIONS`)."""
+    ctx = _Context(session)
+    dossier_ids = [item.dossier_id for item in items]
+    sheets = _light_sheets(session, dossier_ids)
+    recusals = {}
+    for recusal in Recusal.objects.filter(session=session, dossier_id__in=dossier_ids):
+        recusals.setdefault(recusal.dossier_id, []).append(recusal)
+    cache = _evaluations()
+    plan, to_read = [], []
+    for item in items:
+        counted = _counted(ctx, sheets.get(item.dossier_id, []),
+                           recusals.get(item.dossier_id, []))
+        key = _evaluation_key(ctx, item.dossier, counted)
+        cached = cache.get(key)
+        if cached is None:
+            to_read += counted
+        plan.append((item, counted, key, cached))
+    if to_read:
+        _load_choices(to_read)
+    results = {}
+    for item, counted, key, cached in plan:
+        if cached is None:
+            cached = cache.put(key, _evaluate(ctx, item.dossier, counted))
+        results[item.dossier_id] = _item_result(
+            ctx, item.dossier, sheets.get(item.dossier_id, []),
+            recusals.get(item.dossier_id, []), cached)
+    return results, quorum(session, ctx.members, attendance=(ctx.present_ids, ctx.by_meeting))
+
+
+def build_board(user, session, *, dossier_id=None, actor=None):
     """The session's agenda as ``user`` may see it (see the module docstring).
-    ``dossier_id`` limits the rows to one item."""
+    ``dossier_id`` limits the rows to one item; ``actor``: the user's ``rules.Actor`` in
+    this session when the view already has it."""
     items = AgendaItem.objects.filter(session=session).select_related(
         "dossier__product__producer", "dossier__criteria_set", "result").order_by(
         "order", "id")
     if dossier_id is not None:
         items = items.filter(dossier_id=dossier_id)
     items = list(items)
-    live, q = session_board(session)
-    actor = rules.Actor(user, session)
+    live, q = board_results(session, items)
+    actor = actor if actor is not None else rules.Actor(user, session)
     own_sheets = None
     reopening = session.is_open_for_scoring and actor.role in (rules.CHAIR,
                                                                  rules.VICE_CHAIR)
     rows = []
+    memo = {}  # the member rows' escaped texts, shared by the items
     for item in items:
         result = live.get(item.dossier_id)
         record = getattr(item, "result", None) if item.closed_at is not None else None
@@ -238,7 +539,8 @@ def build_board(user, session, *, dossier_id=None):
             submitted=sum(1 for s in result.statuses if s.status == SheetState.SUBMITTED)
             if result and view.progress else 0,
             aggregates_visible=view.aggregates, summary=summary, pending=pending,
-            member_totals=totals, counted_names=names, hidden_reason=view.reason))
+            member_totals=totals, counted_names=names, hidden_reason=view.reason,
+            memo=memo))
     return Board(session=session, rows=rows, quorum=q, member=actor.member,
                  can_track=rules.may(actor, "track", session),
                  is_chair=actor.role == MemberRole.CHAIR,

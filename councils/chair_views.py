@@ -314,8 +314,9 @@ def session_close(request, session_id):
 
 def _tracker_board(request, session_id):
     session = _session(request, session_id)
-    _require(request.user, "track", session)
-    return build_board(request.user, session)
+    actor = rules.Actor(request.user, session)  # the membership, read once
+    _require(actor, "track", session)
+    return build_board(request.user, session, actor=actor)
 
 
 def _tracker_context(board):

@@ -14,6 +14,7 @@ from contextlib import nullcontext
 from threading import Lock
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -279,16 +280,35 @@ def agenda_item(session, dossier_id):
         session=session, dossier_id=dossier_id)
 
 
+class _MemberActor(rules.Actor):
+    """``rules.Actor`` of a member already read (``member_session``): no second
+    membership query for the peers' rule."""
+
+    def __init__(self, user, session, member):
+        self.user, self.session, self.member, self._manager = user, session, member, None
+
+    @property
+    def is_authenticated(self):  # ``rules.sheets_visible_to`` asks it of its ``user``
+        return self.user.is_authenticated
+
+
 class SheetPage:
     """Everything the scoresheet page needs, read in a fixed number of queries."""
 
     def __init__(self, request, session_id, dossier_id):
         self.request = request
         self.session, self.member = member_session(request, session_id)
-        self.item = agenda_item(self.session, dossier_id)
+        # the agenda item says in the same query whether the member recused themselves
+        self.item = get_object_or_404(
+            AgendaItem.objects.select_related("dossier__product__producer",
+                                              "dossier__criteria_set__regime")
+            .annotate(member_recusal=Subquery(Recusal.objects.filter(
+                session_id=OuterRef("session_id"), member=self.member,
+                dossier_id=OuterRef("dossier_id")).values("pk")[:1])),
+            session=self.session, dossier_id=dossier_id)
         self.dossier = self.item.dossier
-        self.recusal = Recusal.objects.filter(session=self.session, member=self.member,
-                                              dossier=self.dossier).first()
+        self.recusal = (None if self.item.member_recusal is None
+                        else Recusal.objects.get(pk=self.item.member_recusal))
         self.sheet = (Scoresheet.objects.select_related("criteria_set__regime")
                       .filter(session=self.session, dossier=self.dossier, member=self.member)
                       .first())
@@ -364,7 +384,8 @@ class SheetPage:
         and the member has not submitted their own sheet."""
         if self.sheet is None:
             return []
-        sheets = list(rules.sheets_visible_to(self.request.user, self.session)
+        actor = _MemberActor(self.request.user, self.session, self.member)
+        sheets = list(rules.sheets_visible_to(actor, self.session)
                       .filter(dossier=self.dossier).exclude(pk=self.sheet.pk)
                       .select_related("member__user", "criteria_set")
                       .order_by("member__order", "member_id"))

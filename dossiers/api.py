@@ -203,7 +203,7 @@ class ProducerSerializer(StrictFieldsMixin, serializers.ModelSerializer):
                   "email", "created_at"]
         read_only_fields = ["created_at"]
         # the service normalises and checks the number (format and uniqueness) itself
-        extra_kwargs = {"registration_no": {"validators": []}}
+        extra_kwargs = {"registration_no": {"validators": [], "allow_null": False}}
 
     def validate_registration_no(self, value):
         return normalise_registration_no(value)  # forgiving, as the page: "1801 234.567"

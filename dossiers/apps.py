@@ -19,3 +19,4 @@ class DossiersConfig(AppConfig):
         register_step(seed_expiry, order=70)  # after the councils (60)
         register_step(seed_oversight, order=75)
         register_panel(home_panel)
+        from . import stats  # noqa: F401  (the statistics cache's invalidation signals)

@@ -124,6 +124,22 @@ def overdue_q(today=None):
     return Q(due_date__lt=today or timezone.localdate()) & overdue_condition()
 
 
+#: "Near their deadline" (the home page's card and the dossier list's filter): a running
+#: deadline (:func:`overdue_condition`) that falls within this many working days from today
+#: (today included, not yet overdue).
+DUE_SOON_WORKING_DAYS = 3
+
+
+def due_soon_q(today=None):
+    """"Near their deadline" as a ``Q`` on dossiers — the one definition of the home card
+    (``home.due_soon``) and the list's ``due_soon`` filter: a running deadline on a day
+    from ``today`` to :data:`DUE_SOON_WORKING_DAYS` working days later (one query: the
+    holiday table)."""
+    today = today or timezone.localdate()
+    last = working_days_after(today, DUE_SOON_WORKING_DAYS)
+    return Q(due_date__gte=today, due_date__lte=last) & overdue_condition()
+
+
 def deadline_running(dossier):
     """True when the processing deadline runs in the dossier's state — the Python twin of
     :func:`overdue_condition` (the page, the list, the ``?overdue=1`` filter and the home

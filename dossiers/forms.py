@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Case, IntegerField, Value, When
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from ocop.accounts.queries import role_units, visible_units
@@ -383,13 +384,33 @@ class SelfAssessmentForm(forms.Form):
             choices.append((str(option["id"]), label))
         self.fields[f"c{cid}"] = forms.ChoiceField(
             label=criterion["title"], choices=choices, required=False,
-            widget=forms.RadioSelect,
+            widget=forms.RadioSelect, error_messages={"invalid_choice": _(
+                "The chosen option does not belong to this criterion.")},
             initial=str(entry.option_id) if entry and entry.option_id else None)
         self.fields[f"note{cid}"] = forms.CharField(
             label=_("note"), required=False, max_length=2000,
             initial=entry.note if entry else "")
         self.fields[f"evidence{cid}"] = forms.FileField(label=_("evidence"), required=False)
         self.criteria.append(cid)
+
+    @classmethod
+    def for_criterion(cls, data, *, criterion, entry):
+        """The form of one criterion (its option and note, autosaved on their own):
+        ``criterion`` is a :class:`~scoring.models.Criterion` with its ``options``, ``entry``
+        its stored answer or None. A note left out of ``data`` keeps the stored one."""
+        data = data.copy()
+        data.setdefault(f"note{criterion.pk}", entry.note if entry else "")
+        node = {"id": criterion.pk, "title": criterion.title, "options": [
+            {"id": o.pk, "label": o.label, "points": o.points, "points_raw": o.points_raw}
+            for o in criterion.options.all()]}
+        return cls(data, tree={"parts": [{"sections": [{"criteria": [node]}]}]},
+                   entries={criterion.pk: entry} if entry else {})
+
+    def first_error(self):
+        """The first error message of the form (one criterion's), or ``""``."""
+        for errors in self.errors.values():
+            return str(errors[0])
+        return ""
 
     def changes(self, entries):
         """``[(criterion id, option id or None, note, uploaded file or None)]`` for the
@@ -528,6 +549,61 @@ class ReviewForm(forms.Form):
 # --- list filters -----------------------------------------------------------------------------
 
 
+def round_label(number, year, unit_name):
+    """``str(EvaluationRound)`` from its values (``models.EvaluationRound.__str__``)."""
+    from django.utils.translation import gettext
+
+    return gettext("Round %(number)s/%(year)s — %(unit)s") % {
+        "number": number, "year": year, "unit": unit_name}
+
+
+class _LazyChoices(BaseChoiceIterator):
+    """Choices read from the database once, when first iterated (rendering or
+    validating), then kept for the form's life (``BaseChoiceIterator``: Django leaves
+    it unevaluated until then)."""
+
+    def __init__(self, load):
+        self.load = load
+        self.rows = None
+
+    def __iter__(self):
+        if self.rows is None:
+            self.rows = self.load()
+        return iter(self.rows)
+
+
+def _html_attrs(attrs):
+    """``django/forms/widgets/attrs.html`` in Python."""
+    from django.utils.html import escape
+
+    return "".join(f" {escape(name)}" if value is True else f' {escape(name)}="{escape(value)}"'
+                   for name, value in attrs.items() if value is not False)
+
+
+class FastSelect(forms.Select):
+    """A ``Select`` that writes Django's own select HTML (``select.html`` and
+    ``select_option.html``, byte for byte) in Python instead of rendering one template per
+    option: the dossier list's filters hold ~40 rounds and the 52 criteria sets, and their
+    templates took most of the page's time (issue #14)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        from django.utils.html import conditional_escape, escape
+        from django.utils.safestring import mark_safe
+
+        widget = self.get_context(name, value, attrs)["widget"]
+        out = [f'<select name="{escape(widget["name"])}"{_html_attrs(widget["attrs"])}>']
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                out.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            out.extend(f'\n  <option value="{escape(option["value"])}"'
+                       f'{_html_attrs(option["attrs"])}>{conditional_escape(option["label"])}'
+                       "</option>\n" for option in options)
+            if group_name:
+                out.append("\n  </optgroup>")
+        out.append("\n</select>")
+        return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
 class DossierFilterForm(forms.Form):
     """GET filters of the dossier list; an unusable value is reported and ignored."""
 
@@ -535,22 +611,33 @@ class DossierFilterForm(forms.Form):
                         widget=forms.TextInput(attrs={
                             "type": "search",
                             "placeholder": _("Product or producer name")}))
-    round = RoundChoiceField(queryset=None, label=_("evaluation round"), required=False,
-                             empty_label=_("All rounds"))
-    state = forms.ChoiceField(label=_("state"), required=False,
+    # Rounds and criteria sets are offered from plain rows (``values_list``), not model
+    # instances: the value is the id, which is all ``filter_dossiers`` needs.
+    round = forms.TypedChoiceField(label=_("evaluation round"), required=False, coerce=int,
+                                   empty_value=None, widget=FastSelect)
+    state = forms.ChoiceField(label=_("state"), required=False, widget=FastSelect,
                               choices=[("", _("All states")), *DossierState.choices])
-    criteria_set = CriteriaSetChoiceField(queryset=None, label=_("criteria set"),
-                                          required=False, empty_label=_("All criteria sets"))
+    criteria_set = forms.TypedChoiceField(label=_("criteria set"), required=False,
+                                          coerce=int, empty_value=None, widget=FastSelect)
     registration_type = forms.ChoiceField(
-        label=_("registration type"), required=False,
+        label=_("registration type"), required=False, widget=FastSelect,
         choices=[("", _("All types")), *RegistrationType.choices])
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    #: "Near their deadline" as the home page's card counts it (``deadlines.due_soon_q``).
+    due_soon = forms.BooleanField(label=_("Near their deadline only"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["round"].queryset = rounds_visible_to(user).select_related(
-            "unit", "regime")
-        self.fields["criteria_set"].queryset = _criteria_sets()
+        self.fields["round"].choices = _LazyChoices(lambda: [
+            ("", _("All rounds")),
+            *((pk, f"{round_label(number, year, unit)} · {slug}")
+              for pk, number, year, unit, slug in rounds_visible_to(user).values_list(
+                  "pk", "number", "year", "unit__name", "regime__slug"))])
+        self.fields["criteria_set"].choices = _LazyChoices(lambda: [
+            ("", _("All criteria sets")),
+            *((pk, f"{slug} · {set_no:02d} {name}")
+              for pk, slug, set_no, name in _criteria_sets().values_list(
+                  "pk", "regime__slug", "set_no", "name"))])
 
     def filters(self):
         """The valid filters only (``{}`` for an unbound form)."""

@@ -5,9 +5,10 @@ import datetime
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
+from django.urls import reverse
 from django.utils import timezone
 
-from .deadlines import overdue_q
+from .deadlines import DUE_SOON_WORKING_DAYS, overdue_q
 from .models import DossierState
 from .queries import dossiers_visible_to, filing_rounds
 
@@ -104,23 +105,21 @@ def oversight_counts(user):
     }
 
 
-#: "Near their deadline" on the home page: a running deadline (``deadlines.overdue_condition``)
-#: that falls within this many working days from today (today included, not yet overdue).
-DUE_SOON_WORKING_DAYS = 3
-#: Dossiers near their deadline listed by name on the home page (the nearest first).
+#: Dossiers near their deadline listed by name on the home page (the nearest first); the
+#: card's "see all" opens the dossier list with ``?due_soon=1`` (:data:`DUE_SOON_LIST_QUERY`).
 DUE_SOON_SHOWN = 10
+#: The dossier list's query string of the same dossiers (``deadlines.due_soon_q``).
+DUE_SOON_LIST_QUERY = "due_soon=1"
 
 
 def due_soon(user, today=None):
-    """The dossiers ``user`` sees whose running deadline falls in the next
-    ``DUE_SOON_WORKING_DAYS`` working days (today included), nearest first (two queries:
-    the holiday table, the dossiers)."""
-    from .deadlines import overdue_condition, working_days_after
+    """The dossiers ``user`` sees near their deadline (``deadlines.due_soon_q``: a running
+    deadline in the next ``DUE_SOON_WORKING_DAYS`` working days, today included), nearest
+    first (two queries: the holiday table, the dossiers)."""
+    from .deadlines import due_soon_q
 
     today = today or timezone.localdate()
-    last = working_days_after(today, DUE_SOON_WORKING_DAYS)
-    return list(dossiers_visible_to(user)
-                .filter(overdue_condition(), due_date__gte=today, due_date__lte=last)
+    return list(dossiers_visible_to(user).filter(due_soon_q(today))
                 .select_related("product").order_by("due_date", "id")[:DUE_SOON_SHOWN])
 
 
@@ -133,4 +132,5 @@ def home_panel(user, context):
             "recognition": recognition_counts(user), "oversight": oversight_counts(user),
             "expiry_calendar": (expiry_calendar(user) if context.get("department_units")
                                 else None),
-            "due_soon": due_soon(user), "due_soon_days": DUE_SOON_WORKING_DAYS}
+            "due_soon": due_soon(user), "due_soon_days": DUE_SOON_WORKING_DAYS,
+            "due_soon_url": f"{reverse('dossiers:list')}?{DUE_SOON_LIST_QUERY}"}

@@ -29,8 +29,10 @@ class Producer(models.Model):
 
     type = models.CharField(_("type"), max_length=20, choices=ProducerType.choices)
     name = models.CharField(_("name"), max_length=255)
-    registration_no = models.CharField(
-        _("registration / tax number"), max_length=20, unique=True,
+    # NULL: not known — a producer imported from a register that lists no number
+    # (docs/register-import.md); unique among the known ones.
+    registration_no = models.CharField(  # noqa: DJ001
+        _("registration / tax number"), max_length=20, unique=True, null=True,
         validators=[validate_registration_no],
         help_text=_("Tax code (10 digits, or 10 digits-3 digits for a branch) or the "
                     "household business registration number."),
@@ -456,6 +458,11 @@ class DecisionState(models.TextChoices):
 class DecisionOrigin(models.TextChoices):
     DRAFTED = "drafted", _("Drafted and issued here")
     RECORDED = "recorded", _("Issued by the Ministry (recorded)")
+    IMPORTED = "imported", _("Imported from the province's register")
+
+
+#: Decisions of these origins have no document generated here (docs/register-import.md).
+WITHOUT_DOCUMENTS = (DecisionOrigin.RECORDED, DecisionOrigin.IMPORTED)
 
 
 class JobStatus(models.TextChoices):
@@ -871,3 +878,98 @@ class Revocation(models.Model):
 
     def __str__(self):
         return _("Revocation of %(rating)s") % {"rating": self.rating}
+
+
+# --- the province's existing register, imported (docs/register-import.md) --------------------
+
+
+class ImportState(models.TextChoices):
+    CHECKING = "checking", _("Checking")
+    CHECKED = "checked", _("Checked, waiting for confirmation")
+    QUEUED = "queued", _("Confirmed, queued")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Failed")
+
+
+class RowOutcome(models.TextChoices):
+    CREATE = "create", _("Will create")
+    MATCH = "match", _("Already present")
+    REFUSED = "refused", _("Refused")
+
+
+class RegisterImport(models.Model):
+    """One upload of a register file: checked first (the dry run, one
+    :class:`RegisterImportRow` per data row), imported once confirmed. The status row of
+    both background jobs (docs/background-jobs.md); the file is kept."""
+
+    province = models.ForeignKey("regions.AdministrativeUnit", models.PROTECT, null=True,
+                                 blank=True, related_name="+", verbose_name=_("province"),
+                                 help_text=_("Empty: an administrator's import, any province."))
+    file = models.FileField(_("file"), upload_to="imports/", max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    state = models.CharField(_("state"), max_length=10, choices=ImportState.choices,
+                             default=ImportState.CHECKING, db_index=True)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows processed"), default=0)
+    created_count = models.PositiveIntegerField(_("to create"), default=0)
+    matched_count = models.PositiveIntegerField(_("already present"), default=0)
+    refused_count = models.PositiveIntegerField(_("refused"), default=0)
+    imported_count = models.PositiveIntegerField(_("imported"), default=0)
+    reason = models.TextField(_("reason"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT,
+                                   related_name="+", verbose_name=_("uploaded by"))
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
+                                     blank=True, related_name="+",
+                                     verbose_name=_("confirmed by"))
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("register import")
+        verbose_name_plural = _("register imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def running(self):
+        return self.state in (ImportState.CHECKING, ImportState.QUEUED, ImportState.RUNNING)
+
+
+class RegisterImportRow(models.Model):
+    """The dry run's verdict on one data row of the file (``row_no``: its line in the
+    sheet), kept for the report and the error file; ``done`` once imported."""
+
+    register_import = models.ForeignKey(RegisterImport, models.CASCADE, related_name="rows")
+    row_no = models.PositiveIntegerField(_("row"))
+    outcome = models.CharField(_("outcome"), max_length=10, choices=RowOutcome.choices)
+    reasons = models.TextField(_("reasons"), blank=True)
+    product = models.CharField(_("product"), max_length=255, blank=True)
+    producer = models.CharField(_("producer"), max_length=255, blank=True)
+    decision_number = models.CharField(_("decision number"), max_length=60, blank=True)
+    stars = models.PositiveSmallIntegerField(_("stars"), null=True, blank=True)
+    #: The row as read from the file (dates as YYYY-MM-DD): the import and the error file
+    #: read it here instead of parsing the file again.
+    values = models.JSONField(_("values"), default=dict)
+    done = models.BooleanField(_("imported"), default=False)
+    rating = models.ForeignKey(Rating, models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+
+    class Meta:
+        verbose_name = _("register import row")
+        verbose_name_plural = _("register import rows")
+        ordering = ["register_import", "row_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["register_import", "row_no"],
+                                    name="one_verdict_per_import_row"),
+        ]
+
+    def __str__(self):
+        return f"{self.register_import_id}:{self.row_no} {self.outcome}"

@@ -9,10 +9,11 @@ nothing (views answer 404 on objects outside the queryset).
 from django.db.models import Q
 
 from ocop.accounts.models import Role
-from ocop.accounts.queries import is_admin, visible_units
+from ocop.accounts.queries import is_admin, role_units, visible_units
+from ocop.regions.models import Level
 from ocop.text import fold
 
-from .deadlines import overdue_q
+from .deadlines import due_soon_q, overdue_q
 from .models import (
     Decision,
     DecisionKind,
@@ -96,10 +97,26 @@ def dossiers_visible_to(user):
     decided by ``dossiers.rules``.)"""
     if is_admin(user):
         return Dossier.objects.all()
-    visible = Q(unit__in=_units(user))
-    for reader in _readers:
-        visible |= Q(pk__in=reader(user))
+    units = _units(user)
+    readers = [reader(user).order_by() for reader in _readers]
+    if readers and _small_area(user):
+        # "in the area OR read through a council" cannot use the unit index (PostgreSQL
+        # scans every dossier for the OR of two subqueries: 44 ms at 50,000 dossiers for a
+        # commune's 121); as a UNION of the two id sets it reads only the area's rows.
+        ids = Dossier.objects.filter(unit__in=units).order_by().values("pk")
+        return Dossier.objects.filter(pk__in=ids.union(*readers))
+    visible = Q(unit__in=units)
+    for reader in readers:
+        visible |= Q(pk__in=reader)
     return Dossier.objects.filter(visible)
+
+
+def _small_area(user):
+    """True when the user's intake areas are communes only (or none: a council member
+    reads only what the readers add) — the union form of :func:`dossiers_visible_to`
+    suits them; a district or a province holds a large share of all dossiers, which the
+    plain ``OR`` reads best."""
+    return all(unit.level == Level.COMMUNE for unit in role_units(user, *INTAKE_ROLES))
 
 
 def decisions_visible_to(user):
@@ -148,7 +165,8 @@ def filter_dossiers(queryset, filters, today=None):
 
     ``filters`` may hold ``q`` (accent-insensitive: every folded word must occur in
     ``search_text``, which a pg_trgm index serves on PostgreSQL), ``round``, ``state``,
-    ``criteria_set``, ``registration_type`` and ``overdue`` (True/False).
+    ``criteria_set``, ``registration_type``, ``overdue`` (True/False) and ``due_soon``
+    (True: near their deadline, ``deadlines.due_soon_q``, as the home page's card).
     """
     for word in fold((filters.get("q") or "")[:SEARCH_MAX_LENGTH]).split():
         queryset = queryset.filter(search_text__contains=word)
@@ -160,6 +178,8 @@ def filter_dossiers(queryset, filters, today=None):
         queryset = queryset.filter(overdue_q(today))
     elif overdue is False:
         queryset = queryset.exclude(overdue_q(today))
+    if filters.get("due_soon") is True:
+        queryset = queryset.filter(due_soon_q(today))
     return queryset
 
 

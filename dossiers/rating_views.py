@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from ocop.accounts.queries import has_role, is_admin
 from ocop.documents.pdf import content_disposition
 
+from . import rules
 from .queries import INTAKE_ROLES, ratings_visible_to
 from .ratings import (
     RatingFilterForm,
@@ -64,6 +65,7 @@ def rating_list(request):
         "query": params.urlencode(),
         "filtered": bool(filters),
         "today": today,
+        "can_import": rules.import_refusal(user) is None,
     }
     if _wants_fragment(request):
         return render(request, "dossiers/ratings/_results.html", context)
@@ -114,5 +116,26 @@ def certificate(request, pk):
     response["Content-Disposition"] = content_disposition(certificate_name(rating),
                                                           inline=False)
     response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def register_xlsx(request):
+    """The register with the page's current filters as an Excel file
+    (``dossiers.register.REGISTER_COLUMNS``), written row by row."""
+    from .register import write_register
+
+    user = request.user
+    if not (is_admin(user) or has_role(user, *INTAKE_ROLES)):
+        raise Http404
+    visible = ratings_visible_to(user)
+    filters = RatingFilterForm(request.GET or None, ratings=visible).filters()
+    handle = write_register(filter_ratings(visible, filters, timezone.localdate()))
+    response = FileResponse(handle, content_type="application/vnd.openxmlformats-"
+                                                 "officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = content_disposition(
+        f"Danh sách sản phẩm OCOP {timezone.localdate():%d-%m-%Y}.xlsx", inline=False)
     response["Cache-Control"] = "private, no-store"
     return response

@@ -512,3 +512,52 @@ def round_role_refusal(user, unit):
             return None
     return Refusal("role", _("Only department staff of the area or an administrator may "
                              "open an evaluation round here."))
+
+
+#: Who may read the statistics (docs/statistics.md): the dashboard, its downloads and the
+#: registers — department staff and local officers, each for their area; the yearly report
+#: of a province — department staff whose area covers it. An administrator reads all.
+STATS_ROLES = {
+    "view_stats": {STAFF: AREA, OFFICER: AREA},
+    "yearly_report": {STAFF: AREA},
+}
+
+
+def stats_refusal(user, action="view_stats", unit=None):
+    """Why ``user`` may not read the statistics ``action`` (for ``unit``, when given: it
+    lies in the area of the user's role), or None."""
+    if not user.is_authenticated:
+        return Refusal("role", _("Please sign in."))
+    if is_admin(user):
+        return None
+    roles = [role for role in STATS_ROLES[action] if role_units(user, role)]
+    if not roles:
+        return Refusal("role", _("The statistics are kept for the department staff and the "
+                                 "local officers; your account has none of these roles."))
+    if unit is None or any(_unit_in_area(user, role, unit.pk, {}) for role in roles):
+        return None
+    return Refusal("area", _("This area is outside yours."))
+
+
+#: Who may bring in the province's existing register (docs/register-import.md): department
+#: staff, into their own province (rows elsewhere are refused); an administrator, any.
+IMPORT_ROLES = {"import_register": {STAFF: AREA}}
+
+
+def import_refusal(user):
+    """Why ``user`` may not import a register, or None."""
+    if not user.is_authenticated:
+        return Refusal("role", _("Please sign in."))
+    if is_admin(user) or any(role_units(user, role) for role in IMPORT_ROLES["import_register"]):
+        return None
+    return Refusal("role", _("Only department staff or an administrator may import the "
+                             "register of rated products."))
+
+
+def import_province(user):
+    """The province a user's import is for: None for an administrator (any province), the
+    province of their department role otherwise."""
+    if is_admin(user):
+        return None
+    units = role_units(user, STAFF)
+    return units[0] if units else None

@@ -787,7 +787,10 @@ def _refuse_missing(lines, message):
 
 def submit(user, dossier):
     """draft → submitted, on behalf of the producer: every required line submitted, the
-    round still open for intake; sets ``submitted_at`` and ``due_date``."""
+    round still open for intake; sets ``submitted_at`` and ``due_date``. A Mẫu 01/02 line
+    given online keeps the generated PDF as its file (``documents.keep_submitted_copies``)."""
+    from .documents import keep_submitted_copies
+
     with transaction.atomic():
         dossier = _lock(dossier)
         _raise(rules.check(user, "submit", dossier))
@@ -803,6 +806,9 @@ def submit(user, dossier):
         dossier.submitted_at = now
         dossier.due_date = deadlines.due_date_for(dossier, timezone.localdate(now))
         answered, total = self_assessment_progress(dossier)
+        # The Mẫu 01/02 given online get their generated PDF as a fixed copy (never
+        # refuses: a render failure is logged and the line stays "filled in online").
+        keep_submitted_copies(user, dossier)
         return _transition(user, dossier, "submit", DossierState.SUBMITTED,
                            fields=["submitted_at", "due_date"],
                            details={"due_date": dossier.due_date,
@@ -857,7 +863,10 @@ def return_for_completion(user, dossier, *, reasons, note=""):
 
 def resubmit(user, dossier):
     """returned → resubmitted: every rejected line re-uploaded and every required line
-    submitted; the deadline restarts (working-day regimes)."""
+    submitted; the deadline restarts (working-day regimes). A Mẫu 01/02 line given online
+    and still without a file keeps the generated PDF (``documents.keep_submitted_copies``)."""
+    from .documents import keep_submitted_copies
+
     with transaction.atomic():
         dossier = _lock(dossier)
         _raise(rules.check(user, "resubmit", dossier))
@@ -865,6 +874,7 @@ def resubmit(user, dossier):
                         _("The dossier cannot be resubmitted; these documents are still "
                           "missing or rejected: %(list)s."))
         dossier.due_date = deadlines.due_date_for(dossier, timezone.localdate())
+        keep_submitted_copies(user, dossier)
         return _transition(user, dossier, "resubmit", DossierState.RESUBMITTED,
                            fields=["due_date"], details={"due_date": dossier.due_date})
 

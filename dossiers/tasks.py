@@ -48,3 +48,27 @@ def check_rating_expiry(day=None):
     moved = check(datetime.date.fromisoformat(day) if day else None)
     return {"due": len(moved["due"]), "expired": len(moved["expired"]),
             "notified": moved["notified"]}
+
+
+@shared_task(name="dossiers.run_register_import", bind=True, ignore_result=True,
+             acks_late=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT,
+             max_retries=4)
+def run_register_import(self, import_id):
+    """The dry run or the confirmed import of a register file, whichever its status row
+    waits for (``dossiers.imports.run``); a failure is retried, the rows done are kept."""
+    from .imports import run
+
+    try:
+        run(int(import_id))
+    except Exception as exc:  # recorded on the row by the job; retried with a delay
+        if self.request.retries < self.max_retries:
+            self.retry(exc=exc, countdown=min(300, 10 * 2 ** self.request.retries),
+                       throw=False)
+
+
+@shared_task(name="dossiers.sweep_register_imports", ignore_result=True)
+def sweep_register_imports():
+    """Celery beat, every minute: wake a worker for imports left waiting."""
+    from .imports import sweep_stale
+
+    return sweep_stale()

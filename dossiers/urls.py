@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import form_views, views
 
 app_name = "dossiers"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("<int:pk>/registration/", views.registration_edit, name="registration"),
     path("<int:pk>/samples/", views.samples_update, name="samples"),
     path("<int:pk>/self-assessment/", views.self_assessment, name="self-assessment"),
+    path("<int:pk>/self-assessment/<int:criterion_id>/", views.self_assessment_item,
+         name="self-assessment-item"),
     path("<int:pk>/documents/<int:document_pk>/upload/", views.document_upload,
          name="upload"),
     path("<int:pk>/documents/upload/", views.checklist_upload, name="upload-all"),
@@ -28,6 +30,8 @@ urlpatterns = [
     path("<int:pk>/return/", views.return_for_completion, name="return"),
     path("<int:pk>/pre-assessment/", views.pre_assessment, name="pre-assessment"),
     path("<int:pk>/pre-assessment.pdf", views.pre_assessment_pdf, name="pre-assessment-pdf"),
+    path("<int:pk>/form-01.pdf", form_views.form_01_pdf, name="form-01-pdf"),
+    path("<int:pk>/form-02.pdf", form_views.form_02_pdf, name="form-02-pdf"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("<int:pk>/<slug:action>/", views.dossier_action, name="action"),
 ]

@@ -18,8 +18,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,9 +30,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from ocop.accounts.queries import has_role, is_admin
 from scoring.models import Criterion, Option
-from scoring.queries import criteria_tree
+from scoring.queries import MissingBands, criteria_tree, star_bands
+from scoring.rules import sheet_totals
+from scoring.services import sheet_choices, sheet_spec, summarise
 
-from . import services, uploads
+from . import rules, services, uploads
 from .checklists import SAMPLES_CODE
 from .deadlines import annotate_overdue, deadline_running, is_overdue
 from .documents import mark_online
@@ -115,6 +118,19 @@ def _detail_url(dossier, anchor=""):
 # --- list ------------------------------------------------------------------------------------
 
 
+#: The columns a row of the list shows (``dossiers/_list_results.html``): not the wide ones
+#: (the registration form's JSON, the criteria sets' and regimes' texts), read for 50 rows
+#: on every request otherwise. ``tests/dossiers/test_list_queries.py`` pins that no row
+#: reads a deferred one.
+LIST_ROW_FIELDS = (
+    "id", "state", "registration_type", "due_date", "round_id", "product_id",
+    "criteria_set_id", "unit_id", "product__name", "product__producer_id",
+    "product__producer__name", "unit__name", "round__number", "round__year",
+    "round__unit_id", "round__level_id", "round__regime_id", "round__unit__name",
+    "round__level__admin_level", "criteria_set__set_no", "criteria_set__name",
+    "criteria_set__regime_id", "criteria_set__regime__slug")
+
+
 @login_required
 @require_GET
 @vary_on_headers(*HTMX_VARY)
@@ -133,7 +149,7 @@ def dossier_list(request):
         Dossier.objects.filter(pk__in=list(page.object_list)), today)) \
         .select_related("product__producer", "round__unit", "round__level",
                         "criteria_set__regime", "unit") \
-        .in_bulk()
+        .only(*LIST_ROW_FIELDS).in_bulk()
     page.object_list = [rows[pk] for pk in page.object_list]
     params = request.GET.copy()
     params.pop("page", None)
@@ -701,9 +717,11 @@ def document_review(request, pk, document_pk):
 def self_assessment(request, pk):
     """Mẫu 02: one option per criterion with a note and an evidence file.
 
-    Saving keeps every answer it can: a refused evidence file is reported next to its
-    criterion while the chosen options and notes of all criteria are saved (or, if
-    refused, shown again as typed)."""
+    With JavaScript each criterion's option and note are saved as they change
+    (:func:`self_assessment_item`); the "Save" button posts the whole form (evidence files
+    included), which is all there is without JavaScript. Saving keeps every answer it can:
+    a refused evidence file is reported next to its criterion while the chosen options and
+    notes of all criteria are saved (or, if refused, shown again as typed)."""
     dossier = _dossier(request, pk, *DETAIL_RELATED)
     tree = criteria_tree(dossier.criteria_set_id)
     entries = _entries(dossier)
@@ -735,7 +753,8 @@ def self_assessment(request, pk):
                 criterion["entry"] = entries.get(cid)
     actions = services.available_actions(request.user, dossier)
     context = {"dossier": dossier, "form": form, "tree": tree,
-               "can_edit": _can(actions, "set_self_assessment")}
+               "can_edit": _can(actions, "set_self_assessment"),
+               "summary": _self_assessment_summary(dossier, entries.values())}
     return render(request, "dossiers/self_assessment.html", context,
                   status=400 if form.errors else 200)
 
@@ -768,6 +787,96 @@ def _save_self_assessment(request, dossier, form, entries):
         else:
             saved += 1
     return saved
+
+
+#: A refused autosave → its status: not the user's to change (403), not now (409), an
+#: answer that is not one of the criterion's (422).
+_REFUSAL_STATUS = {"role": 403, "area": 403, "state": 409}
+
+
+@login_required
+@require_POST
+@vary_on_headers(*HTMX_VARY)
+def self_assessment_item(request, pk, criterion_id):
+    """One criterion of Mẫu 02 autosaved (htmx): its option ``c<id>`` and note
+    ``note<id>`` through ``services.set_self_assessment``; the evidence file stays with the
+    whole form's "Save". Answers the criterion's result line with out-of-band updates of the
+    running total and the status line; a refusal answers the message with a 4xx status
+    (403 not allowed, 409 not editable now, 422 a bad answer, 404 a criterion of another
+    set) and changes nothing, the page keeping what was typed."""
+    dossier = _dossier(request, pk)
+    criterion = (Criterion.objects.filter(pk=criterion_id,
+                                          criteria_set_id=dossier.criteria_set_id)
+                 .prefetch_related(Prefetch("options", Option.objects.order_by("order")))
+                 .first())
+    if criterion is None:
+        return _self_assessment_problem(
+            request, dossier, criterion_id, 404,
+            _("This criterion is not part of the dossier's criteria set."))
+    refusal = rules.check(request.user, "set_self_assessment", dossier)
+    if refusal is not None:
+        return _self_assessment_problem(request, dossier, criterion_id,
+                                        _REFUSAL_STATUS.get(refusal.code, 403), refusal.message)
+    entry = dossier.self_assessment.filter(criterion=criterion).first()
+    form = SelfAssessmentForm.for_criterion(request.POST, criterion=criterion, entry=entry)
+    if not form.is_valid():
+        return _self_assessment_problem(request, dossier, criterion_id, 422, form.first_error())
+    stored = {criterion.pk: entry} if entry else {}
+    for cid, option_id, note, _upload in form.changes(stored):
+        try:
+            services.set_self_assessment(request.user, dossier, criterion=cid,
+                                         option=option_id, note=note,
+                                         evidence=entry.evidence_id if entry else None)
+        except services.DossierError as error:
+            status = _REFUSAL_STATUS.get(error.code, 422)
+            message = next(iter(error.fields.values()), [error.message])[0]
+            return _self_assessment_problem(request, dossier, criterion_id, status, message)
+    if not _wants_fragment(request):
+        messages.success(request, _("Saved."))
+        return redirect(reverse("dossiers:self-assessment", args=[dossier.pk]))
+    entries = dossier.self_assessment.order_by().values_list("criterion_id", "option_id",
+                                                             named=True)
+    # No request context: the fragment needs none (nor the context processors' queries).
+    return HttpResponse(render_to_string("dossiers/_self_assessment_result.html", {
+        "criterion_id": criterion.pk, "summary": _self_assessment_summary(dossier, entries)}))
+
+
+def _self_assessment_problem(request, dossier, criterion_id, status, message):
+    """A refused autosave: the message at the criterion and in the status line."""
+    if not _wants_fragment(request):
+        if status == 404:
+            raise Http404
+        messages.error(request, message)
+        return redirect(reverse("dossiers:self-assessment", args=[dossier.pk]))
+    response = HttpResponse(render_to_string("dossiers/_self_assessment_result.html", {
+        "criterion_id": criterion_id, "message": message}), status=status)
+    response["HX-Reswap"] = "innerHTML"  # swapped although a 4xx (selfassessment.js)
+    return response
+
+
+def _self_assessment_summary(dossier, entries):
+    """The running total of Mẫu 02 — per part and overall, with the star it would give —
+    by the scoresheet's own computation (``scoring.services.summarise``: the dossier's
+    answers read as one member's sheet), and the number of criteria answered."""
+    entries = list(entries)
+    spec = sheet_spec(dossier.criteria_set)
+    try:
+        bands = star_bands(dossier.criteria_set.regime_id)
+    except MissingBands:  # incomplete regime data: the points without the star
+        summary = None
+        totals = sheet_totals(spec, sheet_choices(dossier, entries))
+    else:
+        summary = summarise(dossier, entries=entries, bands=bands)
+        totals = summary.totals
+    return {
+        "parts": [{"code": code, "points": totals.parts[code], "max": spec.max_points(code)}
+                  for code in sorted({c.part for c in spec.criteria})],
+        "total": totals.total,
+        "max": spec.max_points(),
+        "stars": summary.cap.stars if summary else None,
+        "answered": sum(1 for e in entries if e.option_id is not None),
+        "criteria_count": len(spec.criteria),
+    }
 
 
 # --- workflow ----------------------------------------------------------------------------------

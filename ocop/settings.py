@@ -191,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dossiers.sweep_decision_documents",
         "schedule": float(env("OCOP_SWEEP_SECONDS", "60")),
     },
+    "dossiers-sweep-register-imports": {
+        "task": "dossiers.sweep_register_imports",
+        "schedule": float(env("OCOP_SWEEP_SECONDS", "60")),
+    },
 }
 # The schedule lives in the database (django-celery-beat), editable in the admin; the
 # entries above are copied into it when beat starts. The daily expiry check is a row

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("councils.api")),  # councils/, sessions/, sessions/{id}/results/
     path("", include("councils.api_sheets")),  # scoresheets/
     path("", include("ocop.notices.api")),  # notifications/
+    path("stats/", include("dossiers.api_stats")),  # stats/, stats/ratings/, stats/yearly/
     re_path(r"^", api.NotFoundView.as_view()),  # any other address: the API's JSON 404
 ]
 
@@ -35,6 +36,8 @@ urlpatterns = [
     path("councils/", include("councils.urls")),
     path("decisions/", include("dossiers.decision_urls")),
     path("ratings/", include("dossiers.rating_urls")),
+    path("ratings/import/", include("dossiers.import_urls")),  # the existing register
+    path("stats/", include("dossiers.stats_urls")),  # dashboard, registers, yearly report
     path("notifications/", include("ocop.notices.urls")),
     path("inspections/", include("dossiers.inspection_urls")),  # and revocations
     # the public verification of a certificate (QR code), no login

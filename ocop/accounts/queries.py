@@ -25,7 +25,20 @@ def is_admin(user):
 
 
 def visible_units(user, *roles):
-    """Queryset of every administrative unit inside the areas of the user's roles."""
+    """Queryset of every administrative unit inside the areas of the user's roles. Built
+    once per user object and roles (a page asks for it for its list and again for its
+    filter's choices; building it reads the absorbed provinces), like the role
+    assignments of :func:`role_units`."""
     if is_admin(user):
         return AdministrativeUnit.objects.all()
-    return AdministrativeUnit.objects.within(role_units(user, *roles))
+    cache = getattr(user, "_visible_units_cache", None)
+    if cache is None:
+        cache = {}
+        try:
+            user._visible_units_cache = cache
+        except AttributeError:  # an object that takes no attributes: no cache
+            pass
+    key = tuple(sorted(roles))
+    if key not in cache:
+        cache[key] = AdministrativeUnit.objects.within(role_units(user, *roles))
+    return cache[key]

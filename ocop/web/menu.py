@@ -116,6 +116,7 @@ ENTRIES = [
     ("decisions", _("Decisions"), "decisions:list", STAFF, ("decisions",)),
     ("ratings", _("Ratings"), "ratings:list", STAFF, ("ratings",)),
     ("inspections", _("Inspections"), "inspections:list", STAFF, ("inspections",)),
+    ("stats", _("Statistics"), "stats:dashboard", STAFF, ("stats",)),
     ("criteria", _("Criteria sets"), "scoring:criteria-index", EVERYONE, ("scoring",)),
     ("admin", _("Administration"), "admin:index", {"admin"}, ("admin",)),
     ("api", _("API"), "api-docs", {"admin", "department"}, ()),

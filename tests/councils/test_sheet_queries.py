@@ -19,9 +19,9 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 #: Sheet page (GET): session + user (2), role assignments (1), session visible (1),
-#: membership (1), agenda item (1), recusal (1), sheet (1), entries (1), star bands (1),
-#: peers: membership (1) + visible sheets (1).
-PAGE_QUERIES = 12
+#: membership (1), agenda item with the member's recusal (1), sheet (1), entries (1), star
+#: bands (1), peers: visible sheets (1) — the membership is not asked twice.
+PAGE_QUERIES = 10
 #: htmx autosave (POST): session + user (2), sheet (1), entries (1), save_entry: savepoint,
 #: locked sheet, agenda item, recusal, entry, option, 2 updates, release (9), star bands (1).
 AUTOSAVE_QUERIES = 14

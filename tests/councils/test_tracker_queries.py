@@ -6,13 +6,18 @@ The whole session is read at once (``councils.results.session_results``: sheets 
 entries in two queries); a criteria set's spec is built once per process and cached
 (``scoring.services.sheet_spec``), so each measure follows one warm-up request.
 
-Tracker, chair or secretary (:data:`TRACKER_QUERIES`, 14): session, user, role
+Tracker, chair or secretary (:data:`TRACKER_QUERIES`, 11): session, user, role
 assignments; the session (scoped); the requester's membership (``councils.rules.Actor``,
-asked once for every item's ``item_view``); the agenda items with dossier, product and
-recorded result; ``session_board`` (agenda, members, bands, attendance, sheets, entries,
-recusals — the quorum from the same members and attendance). The results page adds the
-permission checks of its downloads and the minutes' status row (16). Nothing is asked per
-member, per criterion or per agenda item.
+read once for the permission and every item's ``item_view``); the agenda items with
+dossier, product and recorded result; ``councils.board.board_results`` (members, bands,
+attendance, the submitted sheets of the quorum, the sheets as rows with "anything
+answered?", recusals — the quorum from the same members and attendance). The choices of
+the counted sheets are read (one more query) only when an item's counted sheets changed
+since this process last evaluated it (``board._EVALUATIONS``, keyed by sheet versions):
+a poll of an unchanged session reads none. The results page adds the permission checks of
+its downloads and the minutes' status row (14). Nothing is asked per member, per
+criterion or per agenda item — nor per capped item (the capping criteria are named from
+the per-process criteria tree).
 """
 
 import pytest
@@ -25,10 +30,10 @@ from tests.councils import build, meet, pick, quick_sheet
 pytestmark = pytest.mark.django_db
 
 #: Pinned query counts (see the module docstring).
-TRACKER_QUERIES = 14
-FRAGMENT_QUERIES = 14
-SECRETARY_TRACKER_QUERIES = 14
-RESULTS_QUERIES = 16
+TRACKER_QUERIES = 11
+FRAGMENT_QUERIES = 11
+SECRETARY_TRACKER_QUERIES = 11
+RESULTS_QUERIES = 14
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
 """The dossier list and the dossier page run a fixed number of queries whatever the number of
 dossiers (1 or 1,000), files and transitions: the numbers are pinned here.
 
-List of a district officer, with search and filters (7 queries): session, user, role
-assignments, the round choices, the criteria set choices, the count, the page rows
-(everything a row shows comes in that one query; the area is a subquery). Department staff
-of a current province: 2 more, the pre-2025 provinces it absorbed (read once for the list,
-once for the round choices).
+List of a district officer, with search and filters (8 queries): session, user, role
+assignments, the count, the ids of the page, the page rows (everything a row shows comes in
+that one query, only the columns it shows; the area is a subquery), the round choices, the
+criteria set choices (both as plain rows). Department staff of a current province: 1 more,
+the pre-2025 provinces it absorbed (read once per request, ``ocop.accounts.queries
+.visible_units``). A commune officer: the same 8, the area and what the councils let them
+read as a UNION of ids (the index on the unit serves it; issue #14).
 
 Dossier page (10 queries): session, user, role assignments, the dossier with everything its
 summary shows, the area check of the buttons, checklist lines, files, criteria count,
@@ -34,7 +36,7 @@ PDF = PDF_BYTES  # a real one-page PDF: uploads are opened by pypdf
 #: Pinned query counts (see the module docstring); the list pages the ids of the filtered
 #: dossiers, then loads the page's rows: count + ids + rows.
 LIST_QUERIES = 8
-LIST_QUERIES_STAFF = 10
+LIST_QUERIES_STAFF = 9
 DETAIL_QUERIES = 10
 
 
@@ -128,3 +130,38 @@ def test_dossier_page_queries_do_not_grow_with_files_and_transitions(
     html = response.content.decode()
     assert html.count("/dossiers/files/") == 2 + len(lines) * 3
     assert "Ghi chú 39" in html
+
+
+def test_commune_officer_list_reads_the_commune_and_the_agenda_in_constant_queries(
+        client, cantho, criteria, make_user, django_assert_num_queries):
+    """The union form of ``dossiers_visible_to`` (areas of communes only): the commune's
+    dossiers and those on the agenda of a council the officer sits on; nobody else's."""
+    from ocop.regions.models import AdministrativeUnit, Level
+
+    commune = AdministrativeUnit.objects.filter(level=Level.COMMUNE,
+                                                parent=cantho["ninhkieu"]).first()
+    neighbour = AdministrativeUnit.objects.filter(level=Level.COMMUNE,
+                                                  parent=cantho["ninhkieu"]).exclude(
+        pk=commune.pk).first()
+    officer = make_user("canbo.xa", Role.LOCAL_OFFICER, commune)
+    round_ = factories.evaluation_round(cantho["ninhkieu"])
+    own = factories.dossier(round_, commune, state="submitted")
+    other = factories.dossier(round_, neighbour, state="submitted")
+    on_agenda = factories.dossier(round_, neighbour, state="in_evaluation")
+    council = factories.council(cantho["ninhkieu"], [make_user("chu.tich"), officer])
+    factories.session(council, round_, [on_agenda])
+    c = login(client, officer)
+
+    with django_assert_num_queries(LIST_QUERIES):
+        html = c.get("/dossiers/").content.decode()
+    Dossier.objects.bulk_create([
+        Dossier(round=round_, product=other.product, criteria_set=other.criteria_set,
+                unit=neighbour, state=DossierState.SUBMITTED, search_text="x")
+        for _ in range(200)])
+    with django_assert_num_queries(LIST_QUERIES):
+        again = c.get("/dossiers/").content.decode()
+
+    for page in (html, again):
+        assert f'id="dossier-{own.pk}"' in page and f'id="dossier-{on_agenda.pk}"' in page
+        assert f'id="dossier-{other.pk}"' not in page
+        assert page.count('<tr id="dossier-') == 2

@@ -264,8 +264,11 @@ def test_submit_needs_no_form_01_02_file_once_both_are_filled_in_online(area):
     submitted = services.submit(area["officer"], dossier)
 
     assert submitted.state == DossierState.SUBMITTED
-    assert not DocumentFile.objects.filter(document__item__code__in=["form_01", "form_02"]
-                                           ).exists()
+    # the copies generated from the online data are kept on their lines (docs/documents.md)
+    assert sorted(DocumentFile.objects.filter(
+        document__item__code__in=["form_01", "form_02"]).values_list(
+        "original_name", flat=True)) == [f"mau-01-phieu-dang-ky-ho-so-{dossier.pk}.pdf",
+                                         f"mau-02-tu-danh-gia-ho-so-{dossier.pk}.pdf"]
 
 
 def test_page_shows_the_form_lines_filled_in_online(client, area):

@@ -40,18 +40,22 @@ def demo_live(transactional_db, live_server):
 
 
 
+#: The module that runs after every other browser journey (see the hook below).
+LAST_MODULE = "test_role_journeys.py"
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
     """Marks the browser journeys ``e2e`` and runs them after every other test (after the
     other hooks' ordering): a live-server test flushes the database when it ends, the
     migrations' data (regimes, checklists) included, which the tests after it would miss.
-    The accessibility module, which seeds the demo once and flushes at its end
-    (tests/e2e/test_accessibility.py), runs last of all."""
+    The role journeys, which seed the demo once and flush at their end
+    (tests/e2e/test_role_journeys.py), run last of all."""
     browser, last = [], []
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-            (last if item.fspath.basename == "test_accessibility.py" else browser).append(item)
+            (last if item.fspath.basename == LAST_MODULE else browser).append(item)
     if browser or last:
         chosen = set(browser) | set(last)
         items[:] = [item for item in items if item not in chosen] + browser + last

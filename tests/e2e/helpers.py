@@ -1,4 +1,7 @@
-"""What every browser journey shares: the demo password and logging in as a demo user."""
+"""What every browser journey shares: the demo password, logging in as a demo user, and
+keeping screenshots."""
+
+import os
 
 from playwright.sync_api import expect
 
@@ -12,3 +15,17 @@ def log_in(page, base, username):
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
     expect(page).to_have_url(f"{base}/")
+
+
+def screenshot_dir():
+    """Where the journeys keep their screenshots: ``$OCOP_SCREENSHOTS`` (scripts/test.sh sets
+    it to test-results/screenshots), or None to keep none."""
+    return os.environ.get("OCOP_SCREENSHOTS") or None
+
+
+def keep_screenshot(page, name):
+    """Save the whole page as ``<name>.png`` in :func:`screenshot_dir`, if set."""
+    folder = screenshot_dir()
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)

@@ -1,21 +1,11 @@
 """The header: one line of menu at 1366 px, folded behind "Menu" on a 390-px phone where it
 takes less than a fifth of the screen; the menu reaches the role's pages by clicking."""
 
-import os
-
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.helpers import keep_screenshot as keep
 from tests.e2e.helpers import log_in
-
-#: Where to keep screenshots of each role's home (CI sets it), if anywhere.
-SHOTS = os.environ.get("OCOP_SCREENSHOTS")
-
-
-def keep(page, name):
-    if SHOTS:
-        os.makedirs(SHOTS, exist_ok=True)
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("username", ["sonn.cantho", "admin", "canbo.ninhkieu"])
