@@ -41,13 +41,11 @@ from .models import (
 )
 from .results import (
     CapLine,
-    ItemResult,
-    MemberScore,
-    MemberStatus,
     Quorum,
     _Context,
-    member_name,
+    member_rows,
     quorum,
+    result_of,
     sheet_status,
 )
 
@@ -421,36 +419,10 @@ def _evaluate(ctx, dossier, counted):
 
 def _item_result(ctx, dossier, sheets, recusals, evaluated):
     """``results._build`` on plain rows, with the counted part ``evaluated``
-    (:func:`_evaluate`)."""
+    (:func:`_evaluate`): the same rule (``results.member_rows``)."""
     totals, evaluation, cap_lines = evaluated
-    recused = {r.member_id: r for r in recusals}
-    by_member = {s.member_id: s for s in sheets}
-    counted, statuses, pending, recused_rows = [], [], [], []
-    for member in ctx.scoring:
-        name, sheet = member_name(member), by_member.get(member.pk)
-        if member.pk in recused:
-            status = MemberStatus(member.pk, name, member.role, "recused",
-                                  recused[member.pk].reason)
-            recused_rows.append(status)
-            statuses.append(status)
-            continue
-        state = sheet_status(sheet)
-        status = MemberStatus(member.pk, name, member.role, state)
-        statuses.append(status)
-        if state == SheetState.SUBMITTED:
-            sheet_totals = totals[sheet.pk]
-            counted.append(MemberScore(member.pk, name, member.role, sheet.pk,
-                                       dict(sheet_totals.parts), sheet_totals.total))
-        elif (member.pk in ctx.present_ids) if ctx.by_meeting else state != "not_started":
-            # present at the meeting, or (before it) started a sheet: must submit
-            pending.append(status)
-    return ItemResult(
-        session_id=ctx.session.pk, dossier_id=dossier.pk, counted=tuple(counted),
-        statuses=tuple(statuses), pending=tuple(pending), evaluation=evaluation,
-        cap_lines=cap_lines, divergence_threshold=ctx.threshold, recognises=ctx.recognises,
-        forward_from=ctx.forward_from, admin_level=ctx.admin_level,
-        criteria_set_id=dossier.criteria_set_id, recused=tuple(recused_rows),
-        by_meeting=ctx.by_meeting)
+    rows = member_rows(ctx, sheets, recusals, lambda sheet: totals[sheet.pk])
+    return result_of(ctx, dossier, rows, evaluation, cap_lines)
 
 
 def board_results(session, items):

@@ -281,11 +281,13 @@ def _sheets(session, dossier_ids):
             .select_related("criteria_set").prefetch_related("entries"))
 
 
-def _build(ctx, dossier, sheets, recusals):
+def member_rows(ctx, sheets, recusals, totals_of):
+    """Who is counted, who must still submit, who recused, for one agenda item — the one
+    rule of it (the results pages and the chair's tracker): ``(counted, statuses, pending,
+    recused)``; ``totals_of(sheet)`` gives the totals of a submitted sheet."""
     recused = {r.member_id: r for r in recusals}
     by_member = {s.member_id: s for s in sheets}
-    spec = sheet_spec(dossier.criteria_set)
-    counted, choices, statuses, pending, recused_rows = [], [], [], [], []
+    counted, statuses, pending, recused_rows = [], [], [], []
     for member in ctx.scoring:
         name, sheet = member_name(member), by_member.get(member.pk)
         if member.pk in recused:
@@ -298,19 +300,41 @@ def _build(ctx, dossier, sheets, recusals):
         status = MemberStatus(member.pk, name, member.role, state)
         statuses.append(status)
         if state == SheetState.SUBMITTED:
-            member_choices = sheet_choices(sheet, sheet.entries.all())
-            totals = rules.sheet_totals(spec, member_choices)
+            totals = totals_of(sheet)
             counted.append(MemberScore(member.pk, name, member.role, sheet.pk,
                                        dict(totals.parts), totals.total))
-            choices.append(member_choices)
         elif (member.pk in ctx.present_ids) if ctx.by_meeting else state != "not_started":
             # present at the meeting, or (before it) started a sheet: must submit
             pending.append(status)
+    return counted, statuses, pending, recused_rows
+
+
+def result_of(ctx, dossier, rows, evaluation, cap_lines):
+    """The :class:`ItemResult` of :func:`member_rows`' ``rows`` and the evaluation."""
+    counted, statuses, pending, recused_rows = rows
+    return ItemResult(
+        session_id=ctx.session.pk, dossier_id=dossier.pk, counted=tuple(counted),
+        statuses=tuple(statuses), pending=tuple(pending), evaluation=evaluation,
+        cap_lines=cap_lines, divergence_threshold=ctx.threshold, recognises=ctx.recognises,
+        forward_from=ctx.forward_from, admin_level=ctx.admin_level,
+        criteria_set_id=dossier.criteria_set_id, recused=tuple(recused_rows),
+        by_meeting=ctx.by_meeting)
+
+
+def _build(ctx, dossier, sheets, recusals):
+    spec = sheet_spec(dossier.criteria_set)
+    choices = {}
+
+    def totals_of(sheet):
+        choices[sheet.pk] = sheet_choices(sheet, sheet.entries.all())
+        return rules.sheet_totals(spec, choices[sheet.pk])
+
+    rows = member_rows(ctx, sheets, recusals, totals_of)
     evaluation = None
     cap_lines = ()
     if choices:
         evaluation = rules.evaluate(
-            spec, choices, bands=ctx.bands, divergence_threshold=ctx.threshold,
+            spec, list(choices.values()), bands=ctx.bands, divergence_threshold=ctx.threshold,
             recognises=ctx.recognises, forward_from=ctx.forward_from,
             forward_min_stars=ctx.forward_min_stars)
         reasons = evaluation.cap.reasons
@@ -321,13 +345,7 @@ def _build(ctx, dossier, sheets, recusals):
                         criteria[r.criterion_key].position, criteria[r.criterion_key].title,
                         r.required_star, r.required_points, r.median_points, r.strict)
                 for r in reasons)
-    return ItemResult(
-        session_id=ctx.session.pk, dossier_id=dossier.pk, counted=tuple(counted),
-        statuses=tuple(statuses), pending=tuple(pending), evaluation=evaluation,
-        cap_lines=cap_lines, divergence_threshold=ctx.threshold, recognises=ctx.recognises,
-        forward_from=ctx.forward_from, admin_level=ctx.admin_level,
-        criteria_set_id=dossier.criteria_set_id, recused=tuple(recused_rows),
-        by_meeting=ctx.by_meeting)
+    return result_of(ctx, dossier, rows, evaluation, cap_lines)
 
 
 def item_result(session, dossier):

@@ -9,7 +9,7 @@ nothing (views answer 404 on objects outside the queryset).
 from django.db.models import Q
 
 from ocop.accounts.models import Role
-from ocop.accounts.queries import is_admin, role_units, visible_units
+from ocop.accounts.queries import area_units, is_admin, role_units, visible_units
 from ocop.regions.models import Level
 from ocop.text import fold
 
@@ -50,7 +50,9 @@ def rounds_visible_to(user):
     (a commune officer files into the province's round)."""
     if is_admin(user):
         return EvaluationRound.objects.all()
-    units = _units(user)
+    # the areas themselves (not the pre-2025 communes a ward absorbed: their district's
+    # rounds are history, not the ward's)
+    units = area_units(user, *INTAKE_ROLES)
     return EvaluationRound.objects.filter(unit__in=units) | EvaluationRound.objects.filter(
         unit__in=units.values("province_id")) | EvaluationRound.objects.filter(
         unit__in=units.values("parent_id"))

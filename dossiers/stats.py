@@ -582,9 +582,12 @@ def _bump():
 
 def bump_version(**_kwargs):
     """Signal receiver: a new version now, and again once the transaction commits (a page
-    counted in between, before the commit, is not kept)."""
+    counted in between, before the commit, is not kept) — once per transaction, however
+    many rows it saves."""
     _bump()
-    transaction.on_commit(_bump)
+    connection = transaction.get_connection()
+    if not any(entry[1] is _bump for entry in connection.run_on_commit):
+        transaction.on_commit(_bump)
 
 
 def scope_signature(user):

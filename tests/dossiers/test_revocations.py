@@ -407,9 +407,9 @@ def test_revocations_list_shows_the_deadline_and_overdue(client, world,
     assert len(row_ids(response.content.decode(), "revocation")) == 2
 
 
-#: session, user, roles, the provinces the area absorbed, count, page, and the pending count
-#: (its items, the absorbed provinces again, the regimes).
-REVOCATION_LIST_QUERIES = 9
+#: session, user, roles, the provinces the area absorbed (read once per request), count,
+#: page, and the pending count (its items, the regimes).
+REVOCATION_LIST_QUERIES = 8
 
 
 def test_pending_page_lists_conclusions_without_revocation(client, world,

@@ -154,3 +154,37 @@ def test_council_member_reads_agenda_dossiers_only_and_may_not_act(
     assert client.get(f"/dossiers/{elsewhere.pk}/").status_code == 404
     client.force_login(recused)
     assert client.get(f"/dossiers/{conflict.pk}/").status_code == 404
+
+
+def test_a_ward_officer_reads_the_ratings_of_the_communes_merged_into_the_ward(
+        cantho, criteria, make_user):
+    """A producer registered before 1/7/2025 in a commune merged into today's ward: the
+    ward's officer — whom the expiry notices of its rating reach — reads the producer and
+    the rating; the officer of another ward does not (docs/regimes-and-levels.md)."""
+    import datetime
+
+    from dossiers.models import Product, Rating
+    from dossiers.queries import ratings_visible_to
+    from ocop.regions.models import AdministrativeUnit, Level
+    from scoring.models import Regime
+
+    old = (AdministrativeUnit.objects.legacy().filter(level=Level.COMMUNE,
+                                                      successors__isnull=False)
+           .order_by("code").first())
+    ward = old.successors.get()
+    other = (AdministrativeUnit.objects.current().filter(level=Level.COMMUNE)
+             .exclude(pk=ward.pk).exclude(predecessors=old).order_by("code").first())
+    producer = factories.producer(old)
+    product = Product.objects.create(producer=producer, name="Mắm tép Ba Lúa",
+                                     criteria_set=factories.criteria_set("148", 9))
+    rating = Rating.objects.create(
+        product=product, regime=Regime.objects.get(slug="148"), stars=3,
+        decision_number="12/QĐ-UBND", decision_date=datetime.date(2024, 3, 1),
+        valid_until=datetime.date(2027, 2, 28))
+    mine = make_user("canbo.phuong", Role.LOCAL_OFFICER, ward)
+    theirs = make_user("canbo.khac", Role.LOCAL_OFFICER, other)
+
+    assert list(ratings_visible_to(mine)) == [rating]
+    assert list(producers_visible_to(mine)) == [producer]
+    assert not ratings_visible_to(theirs).exists()
+    assert not producers_visible_to(theirs).exists()

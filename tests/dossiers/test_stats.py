@@ -172,10 +172,15 @@ def world(cantho, criteria, make_user):
 
 
 def _in_area(user_units, unit):
-    """Python's reading of an area: the unit itself, its district, its province, or the
-    pre-2025 province a current province absorbed."""
+    """Python's reading of an area: the unit itself, its district, its province, the
+    pre-2025 province a current province absorbed, or for a current commune the pre-2025
+    communes merged into it (docs/regimes-and-levels.md)."""
     for area in user_units:
         if unit.pk == area.pk or unit.parent_id == area.pk:
+            return True
+        if (area.level == Level.COMMUNE and area.valid_to is None
+                and unit.level == Level.COMMUNE
+                and area.pk in {s.pk for s in unit.successors.all()}):
             return True
         if area.level == Level.PROVINCE and (
                 unit.province_id == area.pk
@@ -307,7 +312,9 @@ def test_expiry_rows_lead_to_the_same_ratings_in_the_register(client, world):
 def test_an_officer_sees_a_part_of_the_province(client, world):
     province = shown(get(login(client, world.staff), "/stats/").content.decode())
     officer = shown(get(login(client, world.officer), "/stats/").content.decode())
-    assert sum(officer["stars"][k][0] for k in officer["stars"]) == 2
+    # the two of the officer's ward, and the one of the pre-2025 commune merged into it
+    assert world.c0 in world.legacy.successors.all()
+    assert sum(officer["stars"][k][0] for k in officer["stars"]) == 3
     for key, rows in officer.items():
         for label, counts in rows.items():
             if key == "expiring":
@@ -418,10 +425,10 @@ def test_register_header_and_rows(client, world):
                   == world.ratings["legacy"].product.name)
     assert legacy[col["district"]] == "Quận Ninh Kiều"
     assert legacy[col["commune"]].endswith("(trước 2025)")
-    # the officer's register holds only their commune
+    # the officer's register holds only their commune (and the pre-2025 one merged into it)
     sheet = load_workbook(io.BytesIO(b"".join(get(
         login(client, world.officer), "/stats/register.xlsx").streaming_content))).active
-    assert len(list(sheet.iter_rows(min_row=3))) == 2
+    assert len(list(sheet.iter_rows(min_row=3))) == 4
     assert get(login(client, world.nobody), "/stats/register.xlsx").status_code == 404
 
 
@@ -498,7 +505,7 @@ def test_api_scoping(client, world):
     figures = {f["key"]: f for f in staff["figures"]}
     assert figures["stars"]["rows"] == [["3★", 2], ["4★", 4], ["5★", 1]]
     officer = api(client, world.officer, "/api/v1/stats/stars/").json()
-    assert officer["figure"]["rows"] == [["3★", 1], ["4★", 1], ["5★", 0]]
+    assert officer["figure"]["rows"] == [["3★", 1], ["4★", 2], ["5★", 0]]
     assert api(client, world.nobody, "/api/v1/stats/").status_code == 403
     assert api(client, world.staff, "/api/v1/stats/nothing/").status_code == 404
     bad = api(client, world.officer, f"/api/v1/stats/?area={world.c1.pk}")

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
 
 HOME, DOSSIERS, COUNCILS, MINE = "/", "/dossiers/", "/councils/", "/councils/sessions/mine/"
 DECISIONS, RATINGS, INSPECTIONS = "/decisions/", "/ratings/", "/inspections/"
+STATS = "/stats/"
 CRITERIA, ADMIN, API, NOTICES = "/criteria/", "/admin/", "/api/docs/", "/notifications/"
 STAFF_PAGES = [DOSSIERS, DECISIONS, RATINGS, INSPECTIONS]
 
@@ -59,12 +60,12 @@ def people(cantho, make_user):
 
 def test_department_staff_menu(people):
     assert keys(people["staff"]) == ["home", "dossiers", "councils", "decisions", "ratings",
-                                     "inspections", "criteria", "api"]
+                                     "inspections", "stats", "criteria", "api"]
 
 
 def test_district_officer_menu_has_councils_and_inspections_but_no_api(people):
     assert keys(people["officer"]) == ["home", "dossiers", "councils", "decisions", "ratings",
-                                       "inspections", "criteria"]
+                                       "inspections", "stats", "criteria"]
 
 
 def test_commune_officer_does_not_manage_councils(cantho, make_user):
@@ -88,7 +89,7 @@ def test_staff_on_a_council_also_gets_their_sessions(people):
 
 def test_admin_menu(people):
     assert keys(people["admin"]) == ["home", "dossiers", "councils", "decisions", "ratings",
-                                     "inspections", "criteria", "admin", "api"]
+                                     "inspections", "stats", "criteria", "admin", "api"]
 
 
 def test_account_without_role_gets_home_and_criteria(people):
@@ -102,7 +103,8 @@ def test_staff_page_menu_and_phone_menu(people):
     html = client_for(people["staff"]).get("/").content.decode()
 
     links = menu_links(html)
-    assert links == [HOME, DOSSIERS, COUNCILS, DECISIONS, RATINGS, INSPECTIONS, CRITERIA, API]
+    assert links == [HOME, DOSSIERS, COUNCILS, DECISIONS, RATINGS, INSPECTIONS, STATS,
+                     CRITERIA, API]
     assert phone_links(html) == links  # the same entries behind "Menu" on a phone
     assert "<summary>Menu</summary>" in html
     assert f'href="{NOTICES}"' in html  # notifications: everyone, in the right-side area

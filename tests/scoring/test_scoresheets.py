@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from councils.models import MemberRole, Recusal
 from ocop.audit.models import AuditEvent
 from scoring import services
-from scoring.models import Option, ScoreEntry, Scoresheet, SheetState
+from scoring.models import Criterion, Option, ScoreEntry, Scoresheet, SheetState
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +127,9 @@ def test_submit_with_unanswered_criteria_lists_them(setting):
     with pytest.raises(services.ScoringError) as refused:
         services.submit_sheet(sheet, setting["member"])
     assert refused.value.code == "unanswered"
-    assert refused.value.details["criteria"] == [best[-2][0], best[-1][0]]
+    # the two left out, in the order of the scoresheet
+    left_out = Criterion.objects.filter(pk__in=[best[-2][0], best[-1][0]]).order_by("order")
+    assert refused.value.details["criteria"] == list(left_out.values_list("pk", flat=True))
     assert Scoresheet.objects.get(pk=sheet.pk).state == SheetState.DRAFT
 
 
