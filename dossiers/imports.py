@@ -307,8 +307,12 @@ def run_import(import_id):
                 _import(register_import)
         except Exception as error:
             logger.exception("Register import %s failed", import_id)
+            reason = f"{type(error).__name__}: {error}"
             if register_import.attempts >= MAX_ATTEMPTS:
-                _fail(register_import, f"{type(error).__name__}: {error}")
+                _fail(register_import, reason)
+            else:  # waiting again, said on the page: the retry or the sweep takes it
+                RegisterImport.objects.filter(pk=import_id).update(
+                    state=ImportState.QUEUED, reason=reason[:2000], queued_at=timezone.now())
             raise
 
 
@@ -366,8 +370,8 @@ def _import(register_import):
 
 
 def _mark_done(register_import, pairs):
-    """Mark the rows ``[(row number, rating id)]`` imported, in one UPDATE … FROM VALUES
-    (PostgreSQL, and SQLite ≥ 3.33)."""
+    """Mark the rows ``[(row number, rating id)]`` imported, in one UPDATE … FROM a VALUES
+    list named by a WITH clause (PostgreSQL, and SQLite ≥ 3.33 for ``make run``)."""
     if not pairs:
         return
     table = connection.ops.quote_name(RegisterImportRow._meta.db_table)
@@ -375,10 +379,10 @@ def _mark_done(register_import, pairs):
     params = [value for pair in pairs for value in pair]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET done = %s, rating_id = v.rating_id "
-            f"FROM (VALUES {values}) AS v(row_no, rating_id) "
+            f"WITH v(row_no, rating_id) AS (VALUES {values}) "
+            f"UPDATE {table} SET done = %s, rating_id = v.rating_id FROM v "
             f"WHERE {table}.register_import_id = %s AND {table}.row_no = v.row_no",
-            [True, *params, register_import.pk])
+            [*params, True, register_import.pk])
 
 
 class _Writer:

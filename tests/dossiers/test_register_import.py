@@ -279,3 +279,31 @@ def test_factories_ratings_are_matched_not_duplicated(staff, cantho,
     confirm(staff, register_import, django_capture_on_commit_callbacks)
     assert Producer.objects.count() == 1 and Product.objects.count() == 1
     assert Rating.objects.get().product.producer == producer
+
+
+def test_a_failed_attempt_waits_again_and_the_next_one_finishes(
+        staff, django_capture_on_commit_callbacks, monkeypatch):
+    """A worker's error midway (here in the last step): the import is queued again with
+    its reason, the rows already written stay done, and the next delivery finishes it
+    without writing them twice."""
+    register_import = start(staff, csv_file(GOOD), django_capture_on_commit_callbacks)
+    register_import.refresh_from_db()
+    imports.confirm_import(staff, register_import, queue=False)
+    settle = imports._Writer.settle
+
+    def broken(self):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(imports._Writer, "settle", broken)
+    with pytest.raises(RuntimeError):
+        imports.run_import(register_import.pk)
+    register_import.refresh_from_db()
+    assert register_import.state == ImportState.QUEUED
+    assert "went away" in register_import.reason
+    assert register_import.rows.filter(done=True).count() == 3
+
+    monkeypatch.setattr(imports._Writer, "settle", settle)
+    imports.run_import(register_import.pk)
+    register_import.refresh_from_db()
+    assert register_import.state == ImportState.DONE and register_import.reason == ""
+    assert Rating.objects.count() == 3
