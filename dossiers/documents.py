@@ -7,6 +7,7 @@ import logging
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils import timezone
 
 from ocop.documents.formatting import date_line, document_number, in_sentence, place_name
@@ -359,8 +360,10 @@ def keep_submitted_copies(user, dossier):
         render, _name = FORM_PDFS[code]
         try:
             pdf = render(dossier, day=day)
-            upload_file(user, dossier, ContentFile(pdf, name=form_filename(dossier, code)),
-                        document=line)
+            with transaction.atomic():  # a savepoint: a failed copy leaves the submission
+                upload_file(user, dossier,
+                            ContentFile(pdf, name=form_filename(dossier, code)),
+                            document=line)
         except Exception:
             logger.exception("The submitted copy of %s of dossier %s could not be kept; the "
                              "line stays filled in online.", code, dossier.pk)
