@@ -56,7 +56,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from ocop.accounts.queries import visible_units
+from ocop.accounts.queries import area_units
 from ocop.api import ScopedObjectMixin, StrictFieldsMixin, StrictSerializer, UnitSerializer
 from ocop.input import FormParser, MultiPartParser, id_in_range
 from ocop.regions.models import AdministrativeUnit
@@ -190,7 +190,7 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
 class ProducerSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     type_display = serializers.CharField(source="get_type_display", read_only=True)
     unit = ScopedPrimaryKeyField(
-        lambda user: visible_units(user, *INTAKE_ROLES),
+        lambda user: area_units(user, *INTAKE_ROLES),
         queryset=AdministrativeUnit.objects.all(),
         help_text="Id of the administrative unit where the producer is (one of your areas).")
     unit_name = serializers.CharField(source="unit.name", read_only=True)

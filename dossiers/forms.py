@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
-from ocop.accounts.queries import role_units, visible_units
+from ocop.accounts.queries import area_units, role_units
 from ocop.regions.models import AdministrativeUnit, Level
 from scoring.models import CriteriaSet
 from scoring.queries import grouped_by_product_group, regime_in_force
@@ -77,7 +77,7 @@ def _unit_choices(user):
     rank = Case(When(level=Level.PROVINCE, then=Value(0)),
                 When(level=Level.DISTRICT, then=Value(1)),
                 default=Value(2), output_field=IntegerField())
-    return visible_units(user, *INTAKE_ROLES).order_by(rank, "name")
+    return area_units(user, *INTAKE_ROLES).order_by(rank, "name")
 
 
 class UnitChoiceField(forms.ModelChoiceField):

@@ -188,3 +188,24 @@ def test_a_ward_officer_reads_the_ratings_of_the_communes_merged_into_the_ward(
     assert list(producers_visible_to(mine)) == [producer]
     assert not ratings_visible_to(theirs).exists()
     assert not producers_visible_to(theirs).exists()
+
+
+def test_a_ward_officer_files_only_in_the_ward_not_in_the_communes_merged_into_it(
+        cantho, make_user):
+    """Reading the merged communes' records gives no right to file there: the producer
+    form offers the ward only, and the service refuses a merged commune."""
+    from dossiers.forms import _unit_choices
+    from ocop.regions.models import AdministrativeUnit, Level
+
+    old = (AdministrativeUnit.objects.legacy().filter(level=Level.COMMUNE,
+                                                      successors__isnull=False)
+           .order_by("code").first())
+    ward = old.successors.get()
+    officer = make_user("canbo.phuong", Role.LOCAL_OFFICER, ward)
+
+    assert list(_unit_choices(officer)) == [ward]
+    with pytest.raises(services.DossierError):
+        services.create_producer(officer, data={
+            "type": "cooperative", "name": "HTX Mới", "registration_no": "1800123456",
+            "representative_name": "Lê Văn A", "representative_gender": "male",
+            "address": "Ấp 1", "unit": old})
