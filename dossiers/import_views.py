@@ -89,12 +89,11 @@ def import_detail(request, pk):
 
 
 def _percent(register_import):
-    total = register_import.rows_total or register_import.created_count
+    """The progress bar: the rows checked or imported of all the file's rows."""
     if register_import.state in (ImportState.CHECKED, ImportState.DONE):
         return 100
-    if register_import.state == ImportState.RUNNING and register_import.rows_total:
-        return min(99, int(100 * register_import.rows_done / register_import.rows_total))
-    return min(99, int(100 * register_import.rows_done / total)) if total else 0
+    total = register_import.rows_total
+    return min(99, 100 * register_import.rows_done // total) if total else 0
 
 
 @login_required

@@ -209,7 +209,24 @@ def criteria_set_choices(ratings):
     return [(cs.pk, str(cs)) for cs in sets]
 
 
-class RatingFilterForm(forms.Form):
+class ValidFiltersMixin:
+    """``filters()`` of a GET filter form whose ``area`` choice is one of ``self.areas``
+    (the ratings register, the statistics)."""
+
+    def filters(self):
+        """The valid filters only (``{}`` for an unbound form); 0 days is a filter."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        filters = {name: value for name, value in data.items()
+                   if name not in self.errors and value is not None and value != ""}
+        if "area" in filters:
+            filters["area"] = self.areas[filters["area"]]  # the unit: no second read
+        return filters
+
+
+class RatingFilterForm(ValidFiltersMixin, forms.Form):
     """GET filters of the register. The choices come from the user's ratings (one query
     each) and are checked against the same lists: a foreign or made-up id is an invalid
     choice, reported and ignored, and never reaches the database."""
@@ -260,17 +277,6 @@ class RatingFilterForm(forms.Form):
         self.fields["criteria_set"].choices = [("", _("All criteria sets")),
                                                *criteria_set_choices(ratings)]
 
-    def filters(self):
-        """The valid filters only (``{}`` for an unbound form); 0 days is a filter."""
-        if not self.is_bound:
-            return {}
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        filters = {name: value for name, value in data.items()
-                   if name not in self.errors and value is not None and value != ""}
-        if "area" in filters:
-            filters["area"] = self.areas[filters["area"]]  # the unit: no second read
-        return filters
 
 
 # --- the dossier page: after the council ----------------------------------------------------

@@ -60,7 +60,7 @@ from .queries import (
     ratings_visible_to,
     revocations_visible_to,
 )
-from .ratings import CHOICE_ERRORS, _unit_label, area_choices
+from .ratings import CHOICE_ERRORS, ValidFiltersMixin, _unit_label, area_choices
 
 #: The horizons of the "expiring" figure, in days (cumulative: within 30, 90, 180 days).
 EXPIRY_HORIZONS = (30, 90, 180)
@@ -490,7 +490,7 @@ def table_as_dict(table):
 # --- the filter form ------------------------------------------------------------------------------
 
 
-class StatsFilterForm(forms.Form):
+class StatsFilterForm(ValidFiltersMixin, forms.Form):
     """GET filters of the dashboard: the period (decision dates, both days included) and an
     area among the units of the user's ratings (``ratings.area_choices``: a foreign or
     made-up unit is an invalid choice, reported and ignored)."""
@@ -530,17 +530,6 @@ class StatsFilterForm(forms.Form):
                     "first": MIN_YEAR, "last": MAX_YEAR})
         return data
 
-    def filters(self):
-        """The valid filters only (``{}`` for an unbound form)."""
-        if not self.is_bound:
-            return {}
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        filters = {name: value for name, value in data.items()
-                   if name not in self.errors and value not in (None, "")}
-        if "area" in filters:
-            filters["area"] = self.areas[filters["area"]]
-        return filters
 
 
 #: The years a period may name (a typo such as 20266 is refused, not sent to the database).
