@@ -19,4 +19,9 @@ class DossiersConfig(AppConfig):
         register_step(seed_expiry, order=70)  # after the councils (60)
         register_step(seed_oversight, order=75)
         register_panel(home_panel)
+        from ocop.versioned_cache import reference
+
         from . import stats  # noqa: F401  (the statistics cache's invalidation signals)
+        from .models import EvaluationRound
+
+        reference.watch(EvaluationRound)  # the rounds the filters offer

@@ -147,14 +147,20 @@ def deadline_running(dossier):
     forwarded), a returned one and a draft have no running deadline."""
     if dossier.due_date is None:
         return False
-    if dossier.state in PENDING_STATES:
+    regime = dossier.round.regime
+    return deadline_runs(dossier.state, dossier.registration_type, regime.processing_days,
+                         regime.commune_deadline_working_days)
+
+
+def deadline_runs(state, registration_type, processing_days, commune_deadline_working_days):
+    """:func:`deadline_running` of a dossier with a deadline, from plain values (its state
+    and registration type, its round's regime's two limits)."""
+    if state in PENDING_STATES:
         return True
-    if (dossier.registration_type == RegistrationType.REEVALUATION
-            and dossier.state in REEVALUATION_PENDING_STATES
-            and dossier.round.regime.processing_days is not None):
+    if (registration_type == RegistrationType.REEVALUATION
+            and state in REEVALUATION_PENDING_STATES and processing_days is not None):
         return True
-    return (dossier.state == DossierState.ACCEPTED
-            and dossier.round.regime.commune_deadline_working_days is not None)
+    return state == DossierState.ACCEPTED and commune_deadline_working_days is not None
 
 
 def is_overdue(dossier, today=None):

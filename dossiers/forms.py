@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
-from ocop.accounts.queries import area_units, role_units
+from ocop.accounts.queries import area_signature, area_units, role_units
 from ocop.regions.models import AdministrativeUnit, Level
+from ocop.versioned_cache import reference
 from scoring.models import CriteriaSet
 from scoring.queries import grouped_by_product_group, regime_in_force
 
@@ -628,16 +629,19 @@ class DossierFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        # The rounds and sets offered change a few times a year: cached at the reference
+        # data's version (ocop/versioned_cache.py), per area for the rounds.
         self.fields["round"].choices = _LazyChoices(lambda: [
-            ("", _("All rounds")),
-            *((pk, f"{round_label(number, year, unit)} · {slug}")
-              for pk, number, year, unit, slug in rounds_visible_to(user).values_list(
-                  "pk", "number", "year", "unit__name", "regime__slug"))])
+            ("", _("All rounds")), *reference.get(lambda: [
+                (pk, f"{round_label(number, year, unit)} · {slug}")
+                for pk, number, year, unit, slug in rounds_visible_to(user).values_list(
+                    "pk", "number", "year", "unit__name", "regime__slug")],
+                "round-choices", area_signature(user, *INTAKE_ROLES))])
         self.fields["criteria_set"].choices = _LazyChoices(lambda: [
-            ("", _("All criteria sets")),
-            *((pk, f"{slug} · {set_no:02d} {name}")
-              for pk, slug, set_no, name in _criteria_sets().values_list(
-                  "pk", "regime__slug", "set_no", "name"))])
+            ("", _("All criteria sets")), *reference.get(lambda: [
+                (pk, f"{slug} · {set_no:02d} {name}")
+                for pk, slug, set_no, name in _criteria_sets().values_list(
+                    "pk", "regime__slug", "set_no", "name")], "criteria-set-choices")])
 
     def filters(self):
         """The valid filters only (``{}`` for an unbound form)."""

@@ -206,11 +206,23 @@ def pre_assessment_level(dossier):
 def state_label(dossier):
     """The dossier's state as the interface names it — the one place where a label
     follows the level (page, list and API ``state_display``)."""
-    if dossier.state == S.PRE_ASSESSED:
-        label = PRE_ASSESSED_LABELS.get(pre_assessment_level(dossier))
-        if label is not None:
-            return str(label)
-    return str(S(dossier.state).label)
+    if dossier.state != S.PRE_ASSESSED:
+        return str(S(dossier.state).label)
+    return _pre_assessed_label(pre_assessment_level(dossier), dossier.state)
+
+
+def state_label_of(state, first_level_kind, round_admin_level):
+    """:func:`state_label` from a plain row: the state, the round's regime's first level
+    (``with_first_level_kind``) and the round's level."""
+    if state != S.PRE_ASSESSED:
+        return str(S(state).label)
+    commune = first_level_kind == ProcessKind.PRE_ASSESSMENT
+    return _pre_assessed_label(AdminLevel.COMMUNE if commune else round_admin_level, state)
+
+
+def _pre_assessed_label(level, state):
+    label = PRE_ASSESSED_LABELS.get(level)
+    return str(label) if label is not None else str(S(state).label)
 
 
 def _unit_in_area(user, role, unit_id, cache):

@@ -27,23 +27,20 @@ inside it, as scoping reads an area (``AdministrativeUnit.objects.within``).
 """
 
 import datetime
-import hashlib
-import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from ocop.accounts.queries import is_admin, role_units
+from ocop.accounts.queries import area_signature, is_admin
 from ocop.regions.models import AdministrativeUnit, Level
+from ocop.versioned_cache import VersionedCache
 
 from .models import (
     ACTIVE_RATING_STATES,
@@ -558,25 +555,19 @@ def area_units(ratings):
 # a change made through the pages or the API shows at once; a bulk UPDATE (the nightly
 # expiry job) shows within the cache's lifetime.
 
-VERSION_KEY = "stats:version"
-
-
 def cache_seconds():
     return int(getattr(settings, "STATS_CACHE_SECONDS", 120))
 
 
-def _bump():
-    cache.set(VERSION_KEY, time.time_ns(), None)
+#: The figures' cache (``ocop.versioned_cache``), bumped by every save or delete of a row
+#: the figures count.
+statistics = VersionedCache("stats", cache_seconds)
+VERSION_KEY = statistics.version_key
 
 
 def bump_version(**_kwargs):
-    """Signal receiver: a new version now, and again once the transaction commits (a page
-    counted in between, before the commit, is not kept) — once per transaction, however
-    many rows it saves."""
-    _bump()
-    connection = transaction.get_connection()
-    if not any(entry[1] is _bump for entry in connection.run_on_commit):
-        transaction.on_commit(_bump)
+    """A new version of the figures (a bulk writer that sends no signal calls it)."""
+    statistics.bump()
 
 
 def scope_signature(user):
@@ -585,34 +576,16 @@ def scope_signature(user):
     their user id is part of the key for that."""
     if is_admin(user):
         return "admin"
-    units = sorted((str(role), unit.pk) for role in INTAKE_ROLES
-                   for unit in role_units(user, role))
-    return f"{user.pk}:{units}"
-
-
-def cache_key(user, *parts):
-    raw = "|".join(str(p) for p in (scope_signature(user), get_language(), *parts))
-    return "stats:" + hashlib.sha256(raw.encode()).hexdigest()
+    return f"{user.pk}:{area_signature(user, *INTAKE_ROLES)}"
 
 
 def cached(user, name, compute, *parts):
-    """``compute()`` for ``user``'s scope and ``parts``, cached (see above). The entry
-    holds the data version it was counted at; the version and the entry are read in one
-    round trip, and an entry of another version is counted again."""
-    key = cache_key(user, name, *parts)
-    found = cache.get_many([VERSION_KEY, key])
-    version = found.get(VERSION_KEY) or 0
-    entry = found.get(key)
-    if entry is not None and entry[0] == version:
-        return entry[1]
-    value = compute()
-    cache.set(key, (version, value), cache_seconds())
-    return value
+    """``compute()`` for ``user``'s scope and ``parts``, cached at the data version (see
+    above)."""
+    return statistics.get(compute, scope_signature(user), name, *parts)
 
 
 def _connect():
-    from django.db.models.signals import post_delete, post_save
-
     from .models import (
         Decision,
         Dossier,
@@ -622,10 +595,8 @@ def _connect():
         Revocation,
     )
 
-    for model in (Rating, Dossier, Revocation, Decision, Producer, Product, EvaluationRound):
-        for signal in (post_save, post_delete):
-            signal.connect(bump_version, sender=model, dispatch_uid=f"stats-{model.__name__}"
-                           f"-{signal is post_save}")
+    statistics.watch(Rating, Dossier, Revocation, Decision, Producer, Product,
+                     EvaluationRound)
 
 
 _connect()

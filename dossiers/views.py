@@ -36,7 +36,7 @@ from scoring.services import sheet_choices, sheet_spec, summarise
 
 from . import rules, services, uploads
 from .checklists import SAMPLES_CODE
-from .deadlines import annotate_overdue, deadline_running, is_overdue
+from .deadlines import deadline_running, is_overdue
 from .documents import mark_online
 from .forms import (
     REGISTRATION_FIELDS,
@@ -54,7 +54,8 @@ from .forms import (
     product_context,
     show_service_error,
 )
-from .models import DocumentFile, DocumentState, Dossier, DossierState, Product
+from .list_rows import list_rows, rows_html
+from .models import DocumentFile, DocumentState, DossierState, Product
 from .queries import (
     INTAKE_ROLES,
     dossiers_visible_to,
@@ -63,7 +64,7 @@ from .queries import (
     producers_visible_to,
     products_visible_to,
 )
-from .rules import council_only_refusal, has_pre_assessment, with_first_level_kind
+from .rules import council_only_refusal, has_pre_assessment
 from .upload_forms import MultiUploadForm, field_name, max_files, too_many_files
 
 PAGE_SIZE = 50
@@ -118,19 +119,6 @@ def _detail_url(dossier, anchor=""):
 # --- list ------------------------------------------------------------------------------------
 
 
-#: The columns a row of the list shows (``dossiers/_list_results.html``): not the wide ones
-#: (the registration form's JSON, the criteria sets' and regimes' texts), read for 50 rows
-#: on every request otherwise. ``tests/dossiers/test_list_queries.py`` pins that no row
-#: reads a deferred one.
-LIST_ROW_FIELDS = (
-    "id", "state", "registration_type", "due_date", "round_id", "product_id",
-    "criteria_set_id", "unit_id", "product__name", "product__producer_id",
-    "product__producer__name", "unit__name", "round__number", "round__year",
-    "round__unit_id", "round__level_id", "round__regime_id", "round__unit__name",
-    "round__level__admin_level", "criteria_set__set_no", "criteria_set__name",
-    "criteria_set__regime_id", "criteria_set__regime__slug")
-
-
 @login_required
 @require_GET
 @vary_on_headers(*HTMX_VARY)
@@ -145,18 +133,14 @@ def dossier_list(request):
     ids = (filter_dossiers(dossiers_visible_to(user), filters, today)
            .order_by("-updated_at", "-id").values_list("pk", flat=True))
     page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = with_first_level_kind(annotate_overdue(
-        Dossier.objects.filter(pk__in=list(page.object_list)), today)) \
-        .select_related("product__producer", "round__unit", "round__level",
-                        "criteria_set__regime", "unit") \
-        .only(*LIST_ROW_FIELDS).in_bulk()
-    page.object_list = [rows[pk] for pk in page.object_list]
+    page.object_list = list_rows(list(page.object_list), today)
     params = request.GET.copy()
     params.pop("page", None)
     context = {
         "form": form,
         "page": page,
         "dossiers": page.object_list,
+        "rows_html": rows_html(page.object_list),
         "query": params.urlencode(),
         "filtered": bool(filters),
         "today": today,

@@ -12,3 +12,10 @@ class ScoringConfig(AppConfig):
         from .demo import seed_regulations
 
         register_step(seed_regulations, order=30, base=True)
+
+        from ocop.versioned_cache import reference
+
+        from .models import CriteriaSet, ProcessLevel, Regime
+
+        # the criteria sets and regimes the filters offer (ocop/versioned_cache.py)
+        reference.watch(Regime, CriteriaSet, ProcessLevel)

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from ocop.audit.services import record
+from ocop.versioned_cache import reference
 
 from .models import (
     CriteriaSet,
@@ -406,6 +407,7 @@ def load_criteria_files(paths=None, *, actor=None, check_only=False):
         with transaction.atomic():
             loader.decide(planned)
             loader.write(planned)
+            reference.bump()  # bulk writes send no signal (ocop/versioned_cache.py)
     loader.report.seconds = time.perf_counter() - started
     return loader.report
 

@@ -43,6 +43,18 @@ def _celery_in_process():
     app.conf.update(task_always_eager=True, task_eager_propagates=True)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache_versions():
+    """Every test starts at new versions of the cached reference data and statistics
+    (``ocop/versioned_cache.py``): the shared cache (Redis under ``make test``) outlives a
+    test and a run, and the ids of a new test database are those of the last one."""
+    from dossiers.stats import statistics
+    from ocop.versioned_cache import reference
+
+    reference.bump_now()
+    statistics.bump_now()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing():
     """Tests create hundreds of users; the production hasher (PBKDF2, ~0.3 s a password on

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from ocop.versioned_cache import reference
+
 from .models import REFORM_DATE, AdministrativeUnit, Level
 
 LEGACY_END = REFORM_DATE - datetime.timedelta(days=1)
@@ -155,4 +157,5 @@ def load_units(provinces=None):
         loader = _Loader(provinces)
         loader.load_legacy()
         loader.load_current()
+        reference.bump()  # bulk writes send no signal (ocop/versioned_cache.py)
     return loader.report

@@ -41,15 +41,25 @@ class UnitQuerySet(models.QuerySet):
         provinces = {u.pk for u in units if u.level == Level.PROVINCE}
         districts = {u.pk for u in units if u.level == Level.DISTRICT}
         if provinces:
-            provinces |= set(
-                AdministrativeUnit.successors.through.objects.filter(
-                    to_administrativeunit_id__in=provinces,
-                    from_administrativeunit__level=Level.PROVINCE,
-                ).values_list("from_administrativeunit_id", flat=True)
-            )
+            provinces |= set(absorbed_provinces(provinces))
         return self.filter(
             Q(pk__in=ids | provinces) | Q(province_id__in=provinces) | Q(parent_id__in=districts)
         )
+
+
+def absorbed_provinces(provinces):
+    """The ids of the pre-2025 provinces merged into the ``provinces`` (ids); the links
+    change only when units are loaded: cached at the reference data's version
+    (ocop/versioned_cache.py)."""
+    from ocop.versioned_cache import reference
+
+    def read():
+        return sorted(AdministrativeUnit.successors.through.objects.filter(
+            to_administrativeunit_id__in=provinces,
+            from_administrativeunit__level=Level.PROVINCE,
+        ).values_list("from_administrativeunit_id", flat=True))
+
+    return reference.get(read, "absorbed-provinces", sorted(provinces))
 
 
 class AdministrativeUnit(models.Model):

@@ -1,4 +1,4 @@
-from ocop.accounts.queries import is_admin
+from ocop.accounts.queries import is_admin, role_assignments
 
 from .menu import SESSION_KEY, menu_for
 
@@ -8,10 +8,7 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    assignments = getattr(user, "_role_assignment_cache", None)
-    if assignments is None:
-        assignments = list(user.role_assignments.select_related("unit"))
-        user._role_assignment_cache = assignments
+    assignments = role_assignments(user)
     session = getattr(request, "session", None)
     facts = session.get(SESSION_KEY, {}) if session is not None else {}
     return {"my_roles": assignments, "is_admin_user": is_admin(user),
