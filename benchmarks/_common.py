@@ -381,14 +381,17 @@ def browser_cookies(user):
     """A logged-in browser's cookies (the session row a login would have written, and a
     CSRF cookie whose value the client repeats in X-CSRFToken, as the page's script does)
     — without going through the login form, whose password hashing is not what is measured."""
+    from importlib import import_module
+
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
+
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore  # noqa: N806
     from django.utils.crypto import get_random_string
 
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = "ocop.accounts.backends.UserWithRolesBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
     csrf = get_random_string(32)

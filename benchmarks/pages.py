@@ -32,7 +32,8 @@ measured by the same clients in the same seconds.
 Prints median, p95 and the ratio to the floor per page and exits 1 when a ratio misses its
 target (list and search ≤ 5×, scoresheet ≤ 3×, tracker ≤ 4× the floor's median; autosave
 p95 ≤ 3× the floor's p95), 2 without PostgreSQL and Redis. About 3 minutes, most of it
-seeding. Knobs: ``--rounds`` (default 40), ``BENCH_AUTOSAVE_MEMBERS`` (50),
+seeding. Knobs: ``--rounds`` (default 40), ``BENCH_PAGES_DATABASE`` (the database's name,
+default ``ocop_bench_pages``), ``BENCH_AUTOSAVE_MEMBERS`` (50),
 ``BENCH_AUTOSAVE_SAVES`` (20 per member), ``WEB_CONCURRENCY`` (3), ``GUNICORN_THREADS``
 (4). Wall-clock times: run it on an otherwise idle machine.
 """
@@ -71,7 +72,7 @@ from _common import (  # benchmarks/ is on sys.path when the script runs
     vacuum_analyze,
 )
 
-DATABASE = "ocop_bench_pages"
+DATABASE = os.environ.get("BENCH_PAGES_DATABASE") or "ocop_bench_pages"
 MEMBERS = 15
 AGENDA = 20
 WORKERS = int(os.environ.get("WEB_CONCURRENCY") or 3)

@@ -16,16 +16,19 @@ instead of ~10,000 model instances per request (issue #14).
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Exists, OuterRef
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone, translation
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dossiers.models import Dossier
+from ocop.lru import LRU
 from scoring import rules as scoring_rules
 from scoring.models import ScoreEntry, Scoresheet, SheetState
 from scoring.services import sheet_choices, sheet_spec
@@ -168,6 +171,8 @@ class BoardRow:
     counted_names: list = field(default_factory=list)  # who was counted (no scores)
     hidden_reason: str = ""  # why the aggregates are not shown yet
     memo: dict = field(default_factory=dict, repr=False, compare=False)  # escaped texts
+    #: the item's section of the tracker when already rendered (``chair_views``)
+    section_html: str = field(default="", repr=False, compare=False)
 
     @property
     def closed(self):
@@ -365,15 +370,10 @@ def _cap_criteria(criteria_set):
 #: process, keyed by the counted sheets and their versions: a submitted sheet cannot
 #: change without a new version (reopening, re-submitting), so a poll of an unchanged
 #: item neither reads its choices again nor re-evaluates them.
-_EVALUATIONS = None
+_EVALUATIONS = LRU(1024)
 
 
 def _evaluations():
-    global _EVALUATIONS
-    if _EVALUATIONS is None:
-        from .sheets import _LRU
-
-        _EVALUATIONS = _LRU(1024)
     return _EVALUATIONS
 
 
@@ -526,3 +526,133 @@ def _member_total(recorded):
                     for part, value in (recorded.get("parts") or {}).items()}
     row["total"] = Decimal(str(recorded.get("total")))
     return row
+
+
+# --- the tracker's fragment, kept per process while nothing it shows changed -----------------
+
+#: One digest of every row the tracker shows of a session (PostgreSQL): the session, its
+#: council, its round's process level and star bands; the council's members and their
+#: names; the agenda items with their dossier's product, producer, criteria set and
+#: recorded result; the recusals and the attendance. The sheets are digested by their
+#: number, states and versions: every change of a sheet (a saved choice, a submission, a
+#: reopening) gives it a new ``version`` (``scoring.services``, ``services.reopen_sheet``),
+#: so their sum grows with each. Related rows are read by scalar subqueries, which
+#: PostgreSQL plans in a fraction of the joins' time.
+_VERSION_SQL = """
+SELECT md5(concat_ws('#',
+  (SELECT es::text FROM councils_evaluationsession es WHERE es.id = %(session)s),
+  (SELECT c::text FROM councils_council c WHERE c.id = %(council)s),
+  (SELECT (er.regime_id, l.*)::text FROM dossiers_evaluationround er
+     JOIN scoring_processlevel l ON l.id = er.level_id WHERE er.id = %(round)s),
+  (SELECT string_agg((b.stars, b.min_score)::text, ';' ORDER BY b.stars, b.min_score)
+     FROM scoring_starband b
+    WHERE b.regime_id = (SELECT regime_id FROM dossiers_evaluationround
+                          WHERE id = %(round)s)),
+  (SELECT string_agg((m.*, u.full_name, u.first_name, u.last_name, u.username)::text, ';'
+                     ORDER BY m.id)
+     FROM councils_councilmember m JOIN accounts_user u ON u.id = m.user_id
+    WHERE m.council_id = %(council)s),
+  (SELECT string_agg((i.*, d.criteria_set_id, d.product_id,
+                      (SELECT cs.updated_at FROM scoring_criteriaset cs
+                        WHERE cs.id = d.criteria_set_id),
+                      (SELECT (p.name, pr.name) FROM dossiers_product p
+                         JOIN dossiers_producer pr ON pr.id = p.producer_id
+                        WHERE p.id = d.product_id),
+                      (SELECT (rr.id, rr.recorded_at) FROM councils_itemresultrecord rr
+                        WHERE rr.item_id = i.id))::text, ';' ORDER BY i.id)
+     FROM councils_agendaitem i JOIN dossiers_dossier d ON d.id = i.dossier_id
+    WHERE i.session_id = %(session)s),
+  (SELECT (count(*), max(s.id), sum(s.version), max(s.updated_at),
+           count(*) FILTER (WHERE s.state = 'submitted'),
+           count(*) FILTER (WHERE s.state = 'reopened'))::text
+     FROM scoring_scoresheet s WHERE s.session_id = %(session)s),
+  (SELECT string_agg(r::text, ';' ORDER BY r.id)
+     FROM councils_recusal r WHERE r.session_id = %(session)s),
+  (SELECT string_agg(a::text, ';' ORDER BY a.id)
+     FROM councils_attendance a WHERE a.session_id = %(session)s)))
+"""
+
+
+#: The same digest as a column of the session's own query (:func:`with_board_version`).
+_VERSION_OF_ROW = _VERSION_SQL % {
+    "session": '"councils_evaluationsession"."id"',
+    "council": '"councils_evaluationsession"."council_id"',
+    "round": '"councils_evaluationsession"."round_id"'}
+
+
+def with_board_version(sessions):
+    """``sessions`` (a queryset) with each session's :func:`board_version` read in the
+    same query, as ``tracker_version`` (PostgreSQL; elsewhere unchanged)."""
+    if connection.vendor != "postgresql":
+        return sessions
+    return sessions.annotate(tracker_version=RawSQL(f"({_VERSION_OF_ROW})", ()))
+
+
+def board_version(session):
+    """A digest of everything the tracker shows of ``session`` (one query, or none when
+    :func:`with_board_version` read it with the session), or None where the database
+    cannot compute it (SQLite: nothing is kept)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_VERSION_SQL, {"session": session.pk, "council": session.council_id,
+                                      "round": session.round_id})
+        return cursor.fetchone()[0]
+
+
+#: The tracker's rendered fragment per process (:func:`fragment_key`), with
+#: :data:`CSRF_SLOT` where each request's CSRF token goes: a poll of a session where
+#: nothing changed reads one digest instead of the whole session, and renders nothing.
+_FRAGMENTS = LRU(32)
+
+#: Rendered in place of the CSRF token in a kept fragment; replaced on every request.
+CSRF_SLOT = "csrf0slot0b0a7d3e5c1f49a2"
+
+
+def fragment_key(session, actor, version):
+    """What the tracker's fragment depends on besides the rows :func:`board_version`
+    digests: who looks (their membership and role), the language, the day (the meeting
+    day's link) and the aggregates' floor."""
+    if version is None:
+        return None
+    member = actor.member
+    return (session.pk, version, actor.user.pk, member.pk if member else None, actor.role,
+            translation.get_language(), timezone.localdate(),
+            rules.MIN_SHEETS_FOR_AGGREGATES)
+
+
+def cached_fragment(key):
+    return None if key is None else _FRAGMENTS.get(key)
+
+
+def keep_fragment(key, session, html):
+    """Keep ``html`` under ``key`` unless the session changed while it was built (its
+    digest read again): a fragment is never kept under a digest it does not show."""
+    if key is not None and board_version(session) == key[1]:
+        _FRAGMENTS.put(key, html)
+
+
+#: The tracker's sections per agenda item per process (:func:`section_key`): when one item
+#: changed, the board is built again but only that item's section is rendered.
+_SECTIONS = LRU(1024)
+
+
+def section_key(board, row, number):
+    """Everything the tracker's section of ``row`` shows (``_tracker_item.html``), read
+    from the built row: its place, the product, the members' states and actions, the
+    aggregates (``repr`` of plain values) — and the language and the viewer's actions."""
+    product = row.dossier.product
+    return (translation.get_language(), number, board.session.pk, board.can_close,
+            row.dossier.pk, product.name, product.producer.name, row.closed, row.submitted,
+            row.aggregates_visible, str(row.hidden_reason),
+            tuple((s.member_id, s.name, s.role, s.status, s.reason, s.reopenable)
+                  for s in row.statuses),
+            tuple(s.name for s in row.pending), repr(row.member_totals), repr(row.summary))
+
+
+def cached_section(key):
+    return _SECTIONS.get(key)
+
+
+def keep_section(key, html):
+    return _SECTIONS.put(key, html)

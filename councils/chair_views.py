@@ -21,16 +21,30 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dossiers.models import EvaluationRound
 from ocop.documents.pdf import content_disposition
 
 from . import exports, rules, services
 from . import queries as council_queries
-from .board import build_board
+from .board import (
+    CSRF_SLOT,
+    build_board,
+    cached_fragment,
+    cached_section,
+    fragment_key,
+    keep_fragment,
+    keep_section,
+    section_key,
+    with_board_version,
+)
 from .forms import (
     AgendaForm,
     AttendanceForm,
@@ -46,6 +60,7 @@ from .models import (
     CouncilLevel,
     CouncilMember,
     DocumentKind,
+    EvaluationSession,
     GeneratedDocument,
     MemberRole,
     SessionState,
@@ -312,16 +327,65 @@ def session_close(request, session_id):
 # --- The chair's tracker ---------------------------------------------------------------------
 
 
-def _tracker_board(request, session_id):
-    session = _session(request, session_id)
-    actor = rules.Actor(request.user, session)  # the membership, read once
+#: What the tracker reads with the session on every request (``_session`` reads more
+#: for the other pages): the round and its process level only when the board is built.
+TRACKER_RELATED = ("council",)
+
+
+def _tracker_session(request, session_id):
+    """The session and the user's standing in it (the membership read once); 404 when
+    the user may not see it (as :func:`_session`), 403 when they may not track it. A
+    member of the council sees its sessions (``council_queries.councils_visible_to``):
+    only someone else is looked up in the scoping query."""
+    session = get_object_or_404(
+        with_board_version(EvaluationSession.objects.select_related(*TRACKER_RELATED)),
+        pk=session_id)
+    actor = rules.Actor(request.user, session)
+    if actor.member is None and not council_queries.sessions_visible_to(
+            request.user).filter(pk=session.pk).exists():
+        raise Http404
     _require(actor, "track", session)
-    return build_board(request.user, session, actor=actor)
+    return session, actor
+
+
+def _tracker_board_html(request, session, actor):
+    """The tracker's board (``_tracker_board.html``), kept per process while nothing it
+    shows changed (``councils.board.fragment_key``): a poll of an unchanged session reads
+    one digest and renders nothing but the CSRF token."""
+    key = fragment_key(session, actor, getattr(session, "tracker_version", None))
+    html = cached_fragment(key)
+    if html is None:
+        session.round = (EvaluationRound.objects.select_related("level")
+                         .get(pk=session.round_id))
+        built = build_board(request.user, session, actor=actor)
+        _render_sections(built)
+        # no context processor: the fragment shows nothing of the request but its token
+        html = render_to_string("councils/chair/_tracker_board.html",
+                                {**_tracker_context(built), "csrf_token": CSRF_SLOT})
+        keep_fragment(key, session, html)
+    if CSRF_SLOT in html:
+        html = html.replace(CSRF_SLOT, get_token(request))
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine above
+
+
+def _render_sections(board):
+    """Each item's section of the board (``_tracker_item.html``), rendered only when what
+    it shows changed (``councils.board.section_key``)."""
+    for number, row in enumerate(board.rows, 1):
+        key = section_key(board, row, number)
+        html = cached_section(key)
+        if html is None:
+            html = keep_section(key, render_to_string(
+                "councils/chair/_tracker_item.html",
+                {"row": row, "counter": number, "board": board, "session": board.session,
+                 "csrf_token": CSRF_SLOT}))
+        row.section_html = mark_safe(html)  # noqa: S308 - rendered by the template engine
 
 
 def _tracker_context(board):
     return {"board": board, "session": board.session, "poll_seconds": POLL_SECONDS,
-            "live": board.session.state != SessionState.CLOSED}
+            "live": board.session.state != SessionState.CLOSED,
+            "can_close": board.can_close}
 
 
 @login_required
@@ -329,19 +393,23 @@ def _tracker_context(board):
 def tracker(request, session_id):
     """Per agenda item: who has submitted, quorum, and — where the independence rule
     allows — means, band, capped star, divergence; the chair's actions."""
-    board = _tracker_board(request, session_id)
-    return render(request, "councils/chair/tracker.html", _tracker_context(board))
+    session, actor = _tracker_session(request, session_id)
+    return render(request, "councils/chair/tracker.html", {
+        "session": session, "poll_seconds": POLL_SECONDS,
+        "live": session.state != SessionState.CLOSED,
+        "board_html": _tracker_board_html(request, session, actor),
+        "can_close": rules.check(actor, "close_item", session) is None})
 
 
 @login_required
 @require_GET
 def tracker_live(request, session_id):
     """The tracker's polled fragment (the same content as the page's body)."""
-    board = _tracker_board(request, session_id)
-    response = render(request, "councils/chair/_tracker_board.html", _tracker_context(board))
+    session, actor = _tracker_session(request, session_id)
+    response = HttpResponse(_tracker_board_html(request, session, actor))
     response["Cache-Control"] = "no-store"
     patch_vary_headers(response, ["HX-Request"])
-    if board.closed:
+    if session.state == SessionState.CLOSED:
         response.status_code = HTMX_STOP_POLLING
     return response
 

@@ -31,7 +31,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -43,19 +43,20 @@ from councils import services as council_services
 from councils.models import AgendaItem, CouncilMember, MemberRole, Recusal
 from dossiers.models import DocumentFile
 from scoring.models import Scoresheet, SheetState
-from scoring.queries import star_bands
+from scoring.queries import bands_of
 from scoring.services import ScoringError, StaleSheet, submit_sheet
 
 from .forms import AutosaveForm, RecusalForm, ScoresheetForm
 from .sheets import (
     SheetPage,
     agenda_item,
-    load_entries,
+    autosave_sheet,
     mark_html,
     member_session,
     save_changes,
     sheet_summary,
     sheet_tree,
+    totals_html,
 )
 
 
@@ -153,10 +154,11 @@ def _post_whole_sheet(request, page):
                              errors=form.criterion_errors)
     version = form.cleaned_data["version"]
     action = form.cleaned_data.get("action")
-    entries = load_entries(sheet.pk)
+    entries = page.entries()
     current = {e.criterion_id: (e.option_id, e.note) for e in entries}
     try:
-        sheet, entries = save_changes(sheet, request.user, version, form.changes(current))
+        sheet, entries = save_changes(sheet, request.user, version, form.changes(current),
+                                      entries=entries)
     except StaleSheet as error:
         page.sheet = Scoresheet.objects.select_related("criteria_set__regime").get(
             pk=sheet.pk)
@@ -168,8 +170,7 @@ def _post_whole_sheet(request, page):
     page.sheet = sheet
     if action == "submit":
         # first ask: submitting locks the sheet for good (unless the chair reopens it)
-        missing = sheet_summary(sheet, entries, tree,
-                                star_bands(sheet.criteria_set.regime_id))["unanswered"]
+        missing = sheet_summary(sheet, entries, tree, page.bands())["unanswered"]
         if missing:
             return _render_sheet(
                 request, page, status=422, entries=entries, unanswered_list=missing,
@@ -197,9 +198,7 @@ def sheet_autosave(request, session_id, dossier_id):
     """One autosaved change (htmx). Answers the status line plus out-of-band updates of
     the version, the totals and the criterion's mark; on a stale version or a refusal,
     the whole sheet area with the current values and the message."""
-    sheet = get_object_or_404(
-        Scoresheet.objects.select_related("criteria_set"),
-        session_id=session_id, dossier_id=dossier_id, member__user=request.user)
+    sheet, entries, band_rows = autosave_sheet(request.user, session_id, dossier_id)
     form = AutosaveForm(request.POST)
     if not form.is_valid():
         return _autosave_problem(
@@ -212,7 +211,7 @@ def sheet_autosave(request, session_id, dossier_id):
             _("This criterion is not part of the scoresheet."), 422)
     try:
         sheet, entries = save_changes(sheet, request.user, form.cleaned_data["version"],
-                                      [change])
+                                      [change], entries=entries)
     except StaleSheet as error:
         return _autosave_problem(request, session_id, dossier_id, error.message, 409)
     except ScoringError as error:
@@ -221,13 +220,14 @@ def sheet_autosave(request, session_id, dossier_id):
         messages.success(request, _("Your choices have been saved."))
         return redirect("councils:sheet", session_id, dossier_id)
     tree = sheet_tree(sheet.criteria_set)
-    summary = sheet_summary(sheet, entries, tree, star_bands(sheet.criteria_set.regime_id))
+    summary = sheet_summary(sheet, entries, tree,
+                            bands_of(sheet.criteria_set.regime_id, band_rows))
     criterion = tree.by_id[change[0]]
     answered = any(e.criterion_id == criterion["id"] and e.option_id is not None
                    for e in entries)
     # No request context: the fragment needs none (and the context processors' queries).
     return HttpResponse(render_to_string("councils/member/_autosave.html", {
-        "sheet": sheet, "summary": summary, "criterion": criterion,
+        "sheet": sheet, "totals": totals_html(summary, oob=True),
         "mark": mark_safe(mark_html(criterion["id"], answered, oob=True)),
     }))
 

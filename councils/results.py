@@ -214,12 +214,14 @@ def _members(session):
 
 def _present_ids(session, scoring):
     """(ids of the present scoring members, whether attendance was recorded)."""
-    rows = list(Attendance.objects.filter(session=session).values_list("member_id", "present"))
+    # .order_by(): a set is read, the models' orderings would only add joins
+    rows = list(Attendance.objects.filter(session=session).order_by()
+                .values_list("member_id", "present"))
     scoring_ids = {m.pk for m in scoring}
     if rows:
         return frozenset(pk for pk, present in rows if present and pk in scoring_ids), True
     submitted = Scoresheet.objects.filter(session=session, state=SheetState.SUBMITTED,
-                                          member_id__in=scoring_ids).values_list(
+                                          member_id__in=scoring_ids).order_by().values_list(
         "member_id", flat=True)
     return frozenset(submitted), False
 

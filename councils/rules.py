@@ -381,6 +381,19 @@ def sheets_visible_to(user, session):
     return sheets.filter(own)
 
 
+def only_own_sheet_visible(session, own_sheet):
+    """Whether :func:`sheets_visible_to` gives the member who owns ``own_sheet`` no other
+    sheet of its dossier, known without a query (the scoresheet page then asks none):
+    before the close, unless ``after_submit`` lets them see submitted peers once
+    ``own_sheet`` is submitted."""
+    from scoring.models import SheetState
+
+    if session.state == S.CLOSED:
+        return False
+    return not (session.council.peer_visibility == PeerVisibility.AFTER_OWN_SUBMIT
+                and own_sheet.state == SheetState.SUBMITTED)
+
+
 def can_see_choices(user, sheet):
     """May ``user`` see this sheet's choices and total? (asks :func:`sheets_visible_to`)."""
     if not user.is_authenticated:

@@ -4,35 +4,47 @@ and the totals panel.
 
 Rendering: the criteria tree (``scoring.queries.criteria_tree``) and its HTML are built once
 per criteria-set version and language and kept in this process (a published set never
-changes); a request only fills the per-sheet marks (checked option, note, locked state)
-into the cached HTML.
+changes), split at the per-sheet marks; a request only joins the pieces with its marks
+(checked option, note, locked state). The running totals panel is written here too
+(:func:`totals_html`, the bytes the template printed), for the page and each autosave.
+
+Reading (issue #14): the page reads everything in ONE statement after the session, user
+and roles every page reads (:class:`SheetPage`: session through the member's council,
+membership, agenda item, dossier, recusal, sheet, its entries and its regime's star bands —
+read with the sheet, never cached, an administrator may edit them), and the autosave
+its sheet with entries and bands in one more (:func:`autosave_sheet`); both are prepared
+statements on PostgreSQL (``scoring.rows``: planning the joins cost more than running
+them).
 """
 
 import re
-from collections import OrderedDict, namedtuple
+from collections import namedtuple
 from contextlib import nullcontext
-from threading import Lock
 
-from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db import connection, transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
-from django.utils.html import escape
+from django.utils import formats, translation
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from dossiers.models import Dossier, Producer, Product
 from ocop.accounts.queries import is_admin
-from scoring.models import ScoreEntry, Scoresheet, SheetState
-from scoring.queries import criteria_tree, star_bands
+from ocop.lru import LRU
+from scoring import rows as sql_rows
+from scoring.models import CriteriaSet, Regime, ScoreEntry, Scoresheet, SheetState, StarBand
+from scoring.queries import bands_of, criteria_tree, star_bands
 from scoring.services import StaleSheet, open_sheet, save_entry, summarise
 
 from . import queries as council_queries
 from . import rules
 from .forms import note_name, radio_name
-from .models import AgendaItem, Recusal
+from .models import AgendaItem, Council, CouncilMember, EvaluationSession, Recusal
 
 #: Bump when the sheet's HTML layout changes (cached skeletons are then rebuilt).
 SHEET_LAYOUT = 2
@@ -44,32 +56,8 @@ Entry = namedtuple("Entry", "criterion_id option_id note")
 # --- The criteria tree, indexed and rendered once per set version ----------------------------
 
 
-class _LRU:
-    """A small thread-safe least-recently-used dict (gunicorn gthread workers)."""
-
-    def __init__(self, size):
-        self.size = size
-        self.data = OrderedDict()
-        self.lock = Lock()
-
-    def get(self, key):
-        with self.lock:
-            value = self.data.get(key)
-            if value is not None:
-                self.data.move_to_end(key)
-            return value
-
-    def put(self, key, value):
-        with self.lock:
-            self.data[key] = value
-            self.data.move_to_end(key)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
-        return value
-
-
-_TREES = _LRU(64)
-_SKELETONS = _LRU(64)
+_TREES = LRU(64)
+_SKELETONS = LRU(64)
 
 # Placeholders in the cached HTML, filled per sheet: \ue000<kind><id>\ue001
 _MARK = re.compile("\ue000([a-z])(\\d+)\ue001")
@@ -101,13 +89,17 @@ class SheetTree:
 
     def skeleton(self, *, provenance=False):
         """The tree's HTML with placeholders, rendered once per language and audience:
-        the data-provenance notes (errata, data warnings) only for administrators."""
+        the data-provenance notes (errata, data warnings) only for administrators. Kept
+        split at the placeholders: ``[text, kind, id, text, kind, id, …, text]`` (ids as
+        ``int``)."""
         key = (*self.key, translation.get_language(), SHEET_LAYOUT, provenance)
-        html = _SKELETONS.get(key)
-        if html is None:
-            html = _SKELETONS.put(key, render_to_string(
+        parts = _SKELETONS.get(key)
+        if parts is None:
+            parts = _MARK.split(render_to_string(
                 TREE_TEMPLATE, {"tree": self.tree, "provenance": provenance}))
-        return html
+            parts[2::3] = [int(ident) for ident in parts[2::3]]
+            parts = _SKELETONS.put(key, parts)
+        return parts
 
 
 def sheet_tree(criteria_set):
@@ -116,13 +108,17 @@ def sheet_tree(criteria_set):
     return _TREES.get(key) or _TREES.put(key, SheetTree(criteria_set))
 
 
-def mark_html(criterion_id, answered, *, oob=False):
-    """The answered / not answered mark beside a criterion's legend."""
-    state, label = ("answered", _("Answered")) if answered else ("unanswered",
-                                                                _("Not answered"))
+def _mark_labels():
+    return {True: ("answered", escape(_("Answered"))),
+            False: ("unanswered", escape(_("Not answered")))}
+
+
+def mark_html(criterion_id, answered, *, oob=False, labels=None):
+    """The answered / not answered mark beside a criterion's legend (``labels``: those of
+    ``_mark_labels``, read once for a whole sheet)."""
+    state, label = (labels or _mark_labels())[bool(answered)]
     swap = ' hx-swap-oob="true"' if oob else ""
-    return (f'<span class="mark {state}" id="mark-{criterion_id}"{swap}>'
-            f"{escape(label)}</span>")
+    return f'<span class="mark {state}" id="mark-{criterion_id}"{swap}>{label}</span>'
 
 
 def shows_provenance(user):
@@ -139,31 +135,35 @@ def render_fields(tree, entries, *, editable, autosave_url, errors=None, provena
     notes = {e.criterion_id: e.note for e in entries}
     errors = errors or {}
     disabled = "" if editable else " disabled"
+    checked = " checked" + disabled
     url = escape(autosave_url)
-
-    def fill(match):
-        kind, ident = match.group(1), int(match.group(2))
+    labels = _mark_labels()
+    parts = tree.skeleton(provenance=provenance)
+    out = [parts[0]]
+    append = out.append
+    for index in range(1, len(parts), 3):
+        kind, ident = parts[index], parts[index + 1]
         if kind == "o":
-            return (" checked" if ident in chosen else "") + disabled
-        if kind == "n":
-            return escape(notes.get(ident, ""))
-        if kind == "m":
-            return mark_html(ident, ident in answered)
-        if kind == "d":
-            return disabled
-        if kind == "h":
-            if not editable:
-                return ""
-            return (f' hx-post="{url}" hx-trigger="change"'
-                    f" hx-vals='{{\"criterion\": \"{ident}\"}}'"
-                    f' hx-params="criterion,version,{radio_name(ident)},{note_name(ident)}"')
-        if kind == "e":
+            append(checked if ident in chosen else disabled)
+        elif kind == "n":
+            note = notes.get(ident)
+            if note:
+                append(escape(note))
+        elif kind == "m":
+            append(mark_html(ident, ident in answered, labels=labels))
+        elif kind == "d":
+            append(disabled)
+        elif kind == "h":
+            if editable:
+                append(f' hx-post="{url}" hx-trigger="change"'
+                       f" hx-vals='{{\"criterion\": \"{ident}\"}}'"
+                       f' hx-params="criterion,version,{radio_name(ident)},{note_name(ident)}"')
+        elif kind == "e":
             message = errors.get(ident)
-            return (f'<p class="criterion-error" id="err-{ident}">{escape(message)}</p>'
-                    if message else "")
-        return ""
-
-    return mark_safe(_MARK.sub(fill, tree.skeleton(provenance=provenance)))
+            if message:
+                append(f'<p class="criterion-error" id="err-{ident}">{escape(message)}</p>')
+        append(parts[index + 2])
+    return mark_safe("".join(out))
 
 
 # --- Reading and saving a sheet ----------------------------------------------------------------
@@ -182,7 +182,7 @@ def stale_error(version):
         code="stale", details={"version": version})
 
 
-def save_changes(sheet, user, version, changes, *, only_changed=True):
+def save_changes(sheet, user, version, changes, *, only_changed=True, entries=None):
     """Apply ``changes`` (``(criterion id, option id or None, note or None)``) to the sheet
     through ``scoring.services.save_entry``, all or nothing (several changes run in one
     transaction; one change is one ``save_entry``, which has its own).
@@ -191,10 +191,12 @@ def save_changes(sheet, user, version, changes, *, only_changed=True):
     the previous save returned, so a stale client is refused before anything changes
     (:class:`~scoring.services.StaleSheet`). With ``only_changed`` a change equal to what is
     stored is skipped; when nothing is left the version is still checked. Returns the sheet
-    (its new version) and its entries after the changes.
+    (its new version) and its entries after the changes. ``entries``: the sheet's entries
+    as the caller just read them (else they are read here).
     """
     version = int(version)
-    current = {e.criterion_id: e for e in load_entries(sheet.pk)}
+    current = {e.criterion_id: e
+               for e in (load_entries(sheet.pk) if entries is None else entries)}
     todo = []
     for criterion_id, option_id, note in changes:
         entry = current.get(criterion_id)
@@ -246,6 +248,87 @@ def sheet_summary(sheet, entries, tree, bands):
     }
 
 
+def _text(value):
+    """A value as the template engine prints it: localized, then escaped."""
+    return conditional_escape(formats.localize(value))
+
+
+def _points(value):
+    return floatformat(value, "-2")
+
+
+def totals_html(summary, *, oob=False):
+    """The running totals panel, for the page and, out of band (``oob``), for each
+    autosave: written here (issue #14) byte for byte as the template ``_totals.html`` it
+    replaces printed it — the same msgids, values localized and escaped as the template
+    engine does."""
+    out = ['<aside id="sheet-totals" class="sheet-totals" aria-labelledby="sheet-totals-h"',
+           ' hx-swap-oob="true"' if oob else "",
+           f'>\n  <h2 id="sheet-totals-h">{escape(_("Running totals"))}</h2>\n'
+           '  <table class="totals">\n    <tbody>\n      ']
+    part_label = _("Part %(code)s")
+    for part in summary["parts"]:
+        code = _text(part["code"])
+        out.append(
+            f'\n      <tr data-part="{code}"><th scope="row" title="{_text(part["title"])}">'
+            f'{part_label % {"code": code}}</th><td class="num" id="total-{code}">'
+            f'{_points(part["points"])}</td><td class="num muted">/ {_points(part["max"])}'
+            "</td></tr>\n      ")
+    stars = summary["stars"]
+    visual = "".join("★" if n <= stars else "☆" for n in range(1, 6))
+    out.append(
+        f'\n      <tr class="grand"><th scope="row">{escape(_("Total"))}</th>'
+        f'<td class="num" id="total-all">{_points(summary["total"])}</td>'
+        '<td class="num muted">/ 100</td></tr>\n    </tbody>\n  </table>\n'
+        f'  <p class="sheet-star" id="sheet-star" data-stars="{_text(stars)}">'
+        f'{escape(_("This sheet alone would give"))}\n'
+        f'    <strong><span aria-hidden="true" class="stars-visual">{visual}</span>\n'
+        f'    {ngettext("%(stars)s star", "%(stars)s stars", stars) % {"stars": _text(stars)}}'
+        "</strong>\n    ")
+    if summary["capped"]:
+        band = (_("The score band gives %(band)s stars; the minimum-star requirements below "
+                  "hold it back.") % {"band": _text(summary["band_stars"])})
+        out.append(f'<br><span class="small">{band}</span>')
+    out.append("\n  </p>\n  ")
+    if summary["reasons"]:
+        out.append('\n  <div class="cap-reasons" id="cap-reasons">\n'
+                   f'    <h3>{escape(_("Minimum star requirements not met"))}</h3>\n'
+                   "    <ul>\n      ")
+        for reason in summary["reasons"]:
+            criterion = reason["criterion"] or {}
+            ident = escape(criterion.get("id", ""))
+            star = _text(reason["required_star"])
+            if reason["strict"]:
+                needed = escape(_("must score more than 0"))
+            else:
+                needed = _("needs at least %(points)s") % {
+                    "points": _points(reason["required_points"])}
+            this_sheet = _("this sheet: %(points)s") % {"points": _points(reason["points"])}
+            out.append(
+                f'\n      <li data-criterion="{ident}" data-star="{star}">\n'
+                f'        {_("For %(star)s stars:") % {"star": star}} <a href="#crit-{ident}">'
+                f'{escape(criterion.get("position", ""))}</a>\n'
+                f"        {needed}\n"
+                f'        <span class="muted">({this_sheet})</span>\n      </li>\n      ')
+        out.append("\n    </ul>\n  </div>\n  ")
+    answered = _("%(answered)s of %(total)s criteria answered") % {
+        "answered": _text(summary["answered_count"]),
+        "total": _text(summary["criteria_count"])}
+    out.append(f'\n  <p class="progress" id="sheet-progress">{answered}')
+    if summary["unanswered"]:
+        out.append(f' <span class="small muted">'
+                   f'{escape(_("(unanswered criteria count as 0)"))}</span>')
+    out.append("</p>\n  ")
+    following = summary["next_unanswered"]
+    if following:
+        label = _("Next unanswered: %(position)s") % {
+            "position": _text(following["position"])}
+        out.append(f'\n  <p><a href="#crit-{escape(following["id"])}" id="next-unanswered" '
+                   f'class="button">{label}</a></p>\n  ')
+    out.append("\n</aside>\n")
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
 def status_labels():
     """The autosave states the page's script shows in the status line."""
     return {
@@ -292,26 +375,139 @@ class _MemberActor(rules.Actor):
         return self.user.is_authenticated
 
 
+# --- One query for the page, one for the autosave (``scoring.rows``) ---------------------------
+
+
+# PostgreSQL: the sheet's entries and its regime's star bands as arrays in the sheet's query
+_ENTRIES_AND_BANDS = ("ent.criteria", "ent.options", "ent.notes", "bnd.stars", "bnd.mins")
+_ENTRIES_AND_BANDS_JOINS = """
+    LEFT JOIN LATERAL (SELECT array_agg(e.criterion_id) AS criteria,
+                              array_agg(e.option_id) AS options, array_agg(e.note) AS notes
+                       FROM scoring_scoreentry e WHERE e.sheet_id = sh.id) ent ON true
+    LEFT JOIN LATERAL (SELECT array_agg(b.stars) AS stars, array_agg(b.min_score) AS mins
+                       FROM scoring_starband b WHERE b.regime_id = css.regime_id) bnd ON true"""
+
+_ID_TYPES = {"user": "bigint", "session": "bigint", "dossier": "bigint"}
+
+
+def _with_arrays():
+    return connection.vendor == "postgresql"
+
+
+def _arrays_joins():
+    return _ENTRIES_AND_BANDS_JOINS if _with_arrays() else ""
+
+
+def _entries_and_bands(sheet, extra):
+    """``(entries, band rows)`` from the arrays of :data:`_ENTRIES_AND_BANDS`, or (other
+    databases: the embedded SQLite) read now. The band rows become bands with
+    ``scoring.queries.bands_of`` when the totals need them."""
+    if not extra:
+        return load_entries(sheet.pk), list(
+            StarBand.objects.filter(regime_id=sheet.criteria_set.regime_id).order_by()
+            .values_list("stars", "min_score"))
+    criteria, options, notes, stars, mins = extra
+    entries = [Entry(*row) for row in zip(criteria or (), options or (), notes or (),
+                                          strict=True)]
+    return entries, list(zip(stars or (), mins or (), strict=True))
+
+
+def _page_statement():
+    return sql_rows.Statement(
+        "sheet_page",
+        [("s", EvaluationSession), ("c", Council), ("m", CouncilMember), ("i", AgendaItem),
+         ("d", Dossier), ("p", Product), ("pr", Producer), ("sh", Scoresheet),
+         ("css", CriteriaSet), ("rs", Regime)],
+        ["rc.id", *(_ENTRIES_AND_BANDS if _with_arrays() else ())],
+        f"""FROM councils_evaluationsession s
+    JOIN councils_council c ON c.id = s.council_id
+    JOIN councils_councilmember m ON m.council_id = s.council_id AND m.user_id = %(user)s
+    LEFT JOIN councils_agendaitem i ON i.session_id = s.id AND i.dossier_id = %(dossier)s
+    LEFT JOIN dossiers_dossier d ON d.id = i.dossier_id
+    LEFT JOIN dossiers_product p ON p.id = d.product_id
+    LEFT JOIN dossiers_producer pr ON pr.id = p.producer_id
+    LEFT JOIN councils_recusal rc
+           ON rc.session_id = s.id AND rc.member_id = m.id AND rc.dossier_id = i.dossier_id
+    LEFT JOIN scoring_scoresheet sh
+           ON sh.session_id = s.id AND sh.dossier_id = i.dossier_id AND sh.member_id = m.id
+    LEFT JOIN scoring_criteriaset css ON css.id = sh.criteria_set_id
+    LEFT JOIN scoring_regime rs ON rs.id = css.regime_id{_arrays_joins()}
+    WHERE s.id = %(session)s""", _ID_TYPES)
+
+
+def _autosave_statement():
+    return sql_rows.Statement(
+        "sheet_autosave", [("sh", Scoresheet), ("css", CriteriaSet)],
+        list(_ENTRIES_AND_BANDS if _with_arrays() else ()),
+        f"""FROM scoring_scoresheet sh
+    JOIN councils_councilmember m ON m.id = sh.member_id AND m.user_id = %(user)s
+    JOIN scoring_criteriaset css ON css.id = sh.criteria_set_id{_arrays_joins()}
+    WHERE sh.session_id = %(session)s AND sh.dossier_id = %(dossier)s""", _ID_TYPES)
+
+
+def autosave_sheet(user, session_id, dossier_id):
+    """``(sheet, entries, band rows)`` of ``user``'s sheet of the dossier in the session,
+    with its criteria set, in one query; 404 when there is none."""
+    found = sql_rows.statement("sheet_autosave", _autosave_statement).run(
+        {"user": user.pk, "session": session_id, "dossier": dossier_id})
+    if found is None:
+        raise Http404
+    rows, extra = found
+    sheet = rows["sh"]
+    sheet.criteria_set = rows["css"]
+    return sheet, *_entries_and_bands(sheet, extra)
+
+
 class SheetPage:
-    """Everything the scoresheet page needs, read in a fixed number of queries."""
+    """Everything the scoresheet page needs, read in one query (``_page_statement``): the
+    session (which the member's council makes visible to them), the membership, the agenda
+    item with its dossier, whether the member recused themselves, the sheet with its
+    entries and its regime's star bands; 404 for anyone who is not a member, or a dossier
+    not on the agenda."""
 
     def __init__(self, request, session_id, dossier_id):
         self.request = request
-        self.session, self.member = member_session(request, session_id)
-        # the agenda item says in the same query whether the member recused themselves
-        self.item = get_object_or_404(
-            AgendaItem.objects.select_related("dossier__product__producer",
-                                              "dossier__criteria_set__regime")
-            .annotate(member_recusal=Subquery(Recusal.objects.filter(
-                session_id=OuterRef("session_id"), member=self.member,
-                dossier_id=OuterRef("dossier_id")).values("pk")[:1])),
-            session=self.session, dossier_id=dossier_id)
-        self.dossier = self.item.dossier
-        self.recusal = (None if self.item.member_recusal is None
-                        else Recusal.objects.get(pk=self.item.member_recusal))
-        self.sheet = (Scoresheet.objects.select_related("criteria_set__regime")
-                      .filter(session=self.session, dossier=self.dossier, member=self.member)
-                      .first())
+        found = None
+        if request.user.is_authenticated:
+            found = sql_rows.statement("sheet_page", _page_statement).run(
+                {"user": request.user.pk, "session": session_id, "dossier": dossier_id})
+        if found is None or found[0]["i"] is None:
+            raise Http404
+        rows, (recusal_id, *extra) = found
+        self.session, self.member, self.item = rows["s"], rows["m"], rows["i"]
+        self.session.council = rows["c"]
+        dossier = self.dossier = rows["d"]
+        self.item.session, self.item.dossier = self.session, dossier
+        dossier.product = rows["p"]
+        dossier.product.producer = rows["pr"]
+        self.item.member_recusal = recusal_id
+        self.recusal = (None if recusal_id is None
+                        else Recusal.objects.get(pk=recusal_id))
+        self.sheet = self._loaded = rows["sh"]
+        self._entries, self._band_rows, self._bands = None, {}, {}
+        if self.sheet is not None:
+            cs = self.sheet.criteria_set = rows["css"]
+            cs.regime = rows["rs"]
+            if cs.pk == dossier.criteria_set_id:
+                dossier.criteria_set = cs
+            self._entries, self._band_rows[cs.regime_id] = _entries_and_bands(self.sheet,
+                                                                              extra)
+
+    def entries(self):
+        """The sheet's entries: as read with the page while the sheet is the one read."""
+        if self.sheet is self._loaded and self._entries is not None:
+            return self._entries
+        return load_entries(self.sheet.pk)
+
+    def bands(self):
+        """The star bands of the sheet's regime (read with the page)."""
+        regime_id = self.sheet.criteria_set.regime_id
+        bands = self._bands.get(regime_id)
+        if bands is None:
+            rows = self._band_rows.get(regime_id)
+            bands = self._bands[regime_id] = (star_bands(regime_id) if rows is None
+                                              else bands_of(regime_id, rows))
+        return bands
 
     def refusal(self):
         """Why this member may not have a sheet here, or ``None``."""
@@ -354,15 +550,14 @@ class SheetPage:
                 unanswered_list=None, errors=None, confirm_submit=False):
         sheet = self.sheet
         tree = sheet_tree(sheet.criteria_set)
-        entries = load_entries(sheet.pk) if entries is None else entries
+        entries = self.entries() if entries is None else entries
         read_only = self.read_only_reason
         urls = self.urls()
-        summary = sheet_summary(sheet, entries, tree,
-                                star_bands(sheet.criteria_set.regime_id))
+        summary = sheet_summary(sheet, entries, tree, self.bands())
         return {
             "session": self.session, "member": self.member, "item": self.item,
             "dossier": self.dossier, "sheet": sheet, "cs": sheet.criteria_set,
-            "tree": tree, "summary": summary, "urls": urls,
+            "tree": tree, "summary": summary, "totals": totals_html(summary), "urls": urls,
             "editable": read_only is None, "read_only_reason": read_only,
             "fields": render_fields(tree, entries, editable=read_only is None,
                                     autosave_url=urls["autosave"], errors=errors,
@@ -382,7 +577,7 @@ class SheetPage:
         independence rule (``councils.rules.sheets_visible_to``, the same rule as
         ``can_see_choices``) lets this member see them: nothing while the session is open
         and the member has not submitted their own sheet."""
-        if self.sheet is None:
+        if self.sheet is None or rules.only_own_sheet_visible(self.session, self.sheet):
             return []
         actor = _MemberActor(self.request.user, self.session, self.member)
         sheets = list(rules.sheets_visible_to(actor, self.session)
@@ -395,7 +590,7 @@ class SheetPage:
         for row in (ScoreEntry.objects.filter(sheet__in=sheets).order_by()
                     .values_list("sheet_id", "criterion_id", "option_id", "note")):
             by_sheet.setdefault(row[0], []).append(Entry(*row[1:]))
-        bands = star_bands(self.sheet.criteria_set.regime_id)
+        bands = self.bands()
         rows = []
         for other in sheets:
             summary = summarise(other, entries=by_sheet.get(other.pk, []), bands=bands)

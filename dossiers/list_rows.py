@@ -56,15 +56,37 @@ def list_rows(ids, today):
     return rows
 
 
+def _round_cell(number, year, unit):
+    label = _("Round %(number)s/%(year)s") % {"number": number, "year": year}
+    return f'{escape(label)}<br><span class="small muted">{escape(unit)}</span>'
+
+
+def _set_cell(set_no, name, slug):
+    return f'{set_no:02d} · {escape(name)}<br><span class="small muted">{escape(slug)}</span>'
+
+
+def _state_cell(state, first_kind, level):
+    return (f'<span class="state state-{escape(state)}">'
+            f"{escape(state_label_of(state, first_kind, level))}</span>")
+
+
 def rows_html(rows):
-    """The ``<tr>`` of each row, as the list's template wrote them."""
+    """The ``<tr>`` of each row, as the list's template wrote them. The cells that repeat
+    (rounds, criteria sets, states) are translated and escaped once per page."""
     detail = reverse("dossiers:detail", args=[_PK]).split(str(_PK))
-    kinds = dict(RegistrationType.choices)
+    kinds = {value: escape(label) for value, label in RegistrationType.choices}
     overdue_flag = f' <span class="overdue-flag">{escape(_("Overdue"))}</span>'
+    memo = {}
+
+    def once(make, *args):
+        key = (make, args)
+        if key not in memo:
+            memo[key] = make(*args)
+        return memo[key]
+
     out = []
     for (pk, state, registration_type, due_date, product, producer, unit, number, year,
          round_unit, level, set_no, set_name, slug, first_kind, overdue, running) in rows:
-        round_label = escape(_("Round %(number)s/%(year)s") % {"number": number, "year": year})
         deadline = due_date.strftime("%d/%m/%Y") if running and due_date else "—"
         out.append(
             f'  <tr id="dossier-{pk}"{" class=\"overdue\"" if overdue else ""}>\n'
@@ -72,13 +94,10 @@ def rows_html(rows):
             f'<span class="small muted">#{pk}</span></td>\n'
             f"    <td>{escape(producer)}</td>\n"
             f"    <td>{escape(unit)}</td>\n"
-            f'    <td>{round_label}<br><span class="small muted">{escape(round_unit)}</span>'
-            "</td>\n"
-            f"    <td>{set_no:02d} · {escape(set_name)}<br>"
-            f'<span class="small muted">{escape(slug)}</span></td>\n'
-            f"    <td>{escape(kinds.get(registration_type, registration_type))}</td>\n"
-            f'    <td><span class="state state-{escape(state)}">'
-            f"{escape(state_label_of(state, first_kind, level))}</span></td>\n"
+            f"    <td>{once(_round_cell, number, year, round_unit)}</td>\n"
+            f"    <td>{once(_set_cell, set_no, set_name, slug)}</td>\n"
+            f"    <td>{kinds.get(registration_type) or escape(registration_type)}</td>\n"
+            f"    <td>{once(_state_cell, state, first_kind, level)}</td>\n"
             f'    <td class="date">{deadline}{overdue_flag if overdue else ""}</td>\n'
             "  </tr>\n")
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped

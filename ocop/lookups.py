@@ -20,19 +20,18 @@ class AnyOf(Lookup):
             raise TypeError("any_of takes a queryset of one column (.values(...))")
         return super().get_prep_lookup()
 
-    def as_sql(self, compiler, connection):
+    def _sides(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        if not rhs.startswith("("):
-            rhs = f"({rhs})"
-        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
+        return lhs, rhs if rhs.startswith("(") else f"({rhs})", (*lhs_params, *rhs_params)
+
+    def as_sql(self, compiler, connection):
+        lhs, rhs, params = self._sides(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", params
 
     def as_sqlite(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        if not rhs.startswith("("):
-            rhs = f"({rhs})"
-        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
+        lhs, rhs, params = self._sides(compiler, connection)
+        return f"{lhs} IN {rhs}", params
 
 
 Field.register_lookup(AnyOf)

@@ -147,6 +147,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # "database is locked" when several requests save at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20})
+# The scoresheet's reads run as prepared statements on PostgreSQL (scoring/rows.py); off
+# (0) behind a connection pooler in transaction mode (docs/performance.md).
+OCOP_PREPARED_STATEMENTS = env_bool("OCOP_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -215,8 +218,12 @@ DECISION_RENDER_PARALLELISM = int(env("OCOP_DECISION_RENDER_PARALLELISM", "2"))
 # --- Auth --------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend reading the user's roles with the user (ocop/accounts/backends.py)
+    "ocop.accounts.backends.UserWithRolesBackend",
 ]
+# The session read from the cache (Redis), the database behind it: no query per request
+# for it (docs/performance.md); while Redis is down, from the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -62,12 +62,23 @@ def star_bands_many(regime_ids):
     found = {pk: [] for pk in ids}
     for regime_id, stars, min_score in (StarBand.objects.filter(regime_id__in=ids).order_by()
                                         .values_list("regime_id", "stars", "min_score")):
-        found[regime_id].append(rules.Band(stars, min_score))
-    missing = sorted(pk for pk, bands in found.items() if not bands)
+        found[regime_id].append((stars, min_score))
+    missing = sorted(pk for pk, rows in found.items() if not rows)
     if missing:
         raise MissingBands(f"Regime(s) {missing} have no star bands; load the regime data "
                            "(scoring/regimes.py).")
-    return {pk: tuple(sorted(bands, key=lambda b: -b.stars)) for pk, bands in found.items()}
+    return {pk: bands_of(pk, rows) for pk, rows in found.items()}
+
+
+def bands_of(regime_id, rows):
+    """The star bands of one regime from its ``(stars, min_score)`` rows, read by the
+    caller (e.g. in the same query as a sheet): highest star first; none raises
+    :class:`MissingBands`."""
+    if not rows:
+        raise MissingBands(f"Regime(s) {[regime_id]} have no star bands; load the regime data "
+                           "(scoring/regimes.py).")
+    return tuple(sorted((rules.Band(stars, min_score) for stars, min_score in rows),
+                        key=lambda b: -b.stars))
 
 
 def star_bands(regime_id):

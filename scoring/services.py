@@ -7,14 +7,14 @@ for the user; nothing is changed then.
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ocop.audit.services import record
 
-from . import rules
-from .models import Criterion, Option, ScoreEntry, Scoresheet, SheetState
+from . import rows, rules
+from .models import CriteriaSet, Criterion, Option, ScoreEntry, Scoresheet, SheetState
 from .queries import star_bands
 
 
@@ -92,7 +92,9 @@ def summarise(sheet, entries=None, bands=None):
 # --- Permission and preconditions ------------------------------------------------------------
 
 
-def _check_can_score(sheet_or_parts, user):
+def _check_can_score(sheet_or_parts, user, facts=None):
+    """Refuse unless ``user`` may score now. ``facts``: the agenda item's and the
+    recusal's answers already read with the locked sheet (:func:`_locked_sheet`)."""
     session, dossier, member = sheet_or_parts
     if member.user_id != user.pk:
         raise ScoringError(_("This scoresheet belongs to another council member."),
@@ -108,14 +110,21 @@ def _check_can_score(sheet_or_parts, user):
         raise ScoringError(_("The written opinions were due by %(date)s; the scoresheet can "
                              "no longer be changed.") % {"date": due.strftime("%d/%m/%Y")},
                            code="opinions_closed")
-    item = session.agenda.filter(dossier=dossier).first()
-    if item is None:
+    if facts is None:
+        item = session.agenda.filter(dossier=dossier).first()
+        facts = {"on_agenda": item is not None,
+                 "item_closed": item is not None and item.closed_at is not None,
+                 "recused": None}
+    if not facts["on_agenda"]:
         raise ScoringError(_("This dossier is not on the session's agenda."),
                            code="not_on_agenda")
-    if item.closed_at is not None:
+    if facts["item_closed"]:
         raise ScoringError(_("Scoring of this product has been closed by the chair."),
                            code="item_closed")
-    if session.recusals.filter(member=member, dossier=dossier).exists():
+    recused = facts["recused"]
+    if recused is None:
+        recused = session.recusals.filter(member=member, dossier=dossier).exists()
+    if recused:
         raise ScoringError(
             _("You have declared a conflict of interest with this producer and cannot "
               "score this dossier."), code="recused")
@@ -147,19 +156,82 @@ def open_sheet(session, dossier, member, user):
     return sheet
 
 
-def _locked_sheet(sheet_id):
+def _for_update():
+    features = connection.features
+    if features.has_select_for_update_of:
+        return "\n    FOR UPDATE OF sh"
+    return "\n    FOR UPDATE" if features.has_select_for_update else ""
+
+
+def _locked_statement():
+    # the session, dossier and member models of the layers above, reached through the
+    # sheet's relations (scoring imports neither councils nor dossiers)
+    session_model = Scoresheet._meta.get_field("session").related_model
+    agenda = session_model._meta.get_field("agenda").related_model._meta.db_table
+    recusals = session_model._meta.get_field("recusals").related_model._meta.db_table
+    return rows.Statement(
+        "locked_sheet",
+        [("sh", Scoresheet), ("s", session_model),
+         ("d", Scoresheet._meta.get_field("dossier").related_model),
+         ("m", Scoresheet._meta.get_field("member").related_model), ("cs", CriteriaSet)],
+        [f"EXISTS (SELECT 1 FROM {agenda} i WHERE i.session_id = sh.session_id"
+         " AND i.dossier_id = sh.dossier_id)",
+         f"EXISTS (SELECT 1 FROM {agenda} i WHERE i.session_id = sh.session_id"
+         " AND i.dossier_id = sh.dossier_id AND i.closed_at IS NOT NULL)",
+         f"EXISTS (SELECT 1 FROM {recusals} r WHERE r.session_id = sh.session_id"
+         " AND r.member_id = sh.member_id AND r.dossier_id = sh.dossier_id)",
+         "(SELECT e.id FROM scoring_scoreentry e WHERE e.sheet_id = sh.id"
+         " AND e.criterion_id = %(criterion)s)",
+         "(%(option)s IS NULL OR EXISTS (SELECT 1 FROM scoring_option o WHERE o.id = %(option)s"
+         " AND o.criterion_id = %(criterion)s AND o.criteria_set_id = sh.criteria_set_id))"],
+        f"""FROM scoring_scoresheet sh
+    JOIN {session_model._meta.db_table} s ON s.id = sh.session_id
+    JOIN {Scoresheet._meta.get_field("dossier").related_model._meta.db_table} d
+      ON d.id = sh.dossier_id
+    JOIN {Scoresheet._meta.get_field("member").related_model._meta.db_table} m
+      ON m.id = sh.member_id
+    JOIN scoring_criteriaset cs ON cs.id = sh.criteria_set_id
+    WHERE sh.id = %(sheet)s""" + _for_update(),
+        {"sheet": "bigint", "criterion": "bigint", "option": "bigint"})
+
+
+def _locked_sheet(sheet_id, criterion_id=None, option_id=None):
+    """The sheet locked for the transaction with its session, dossier, member and set, in
+    one query (a prepared statement, ``scoring.rows``) that also asks what the rules need:
+    whether its dossier is on the session's agenda (``on_agenda``) and closed there
+    (``item_closed``), whether its member recused themselves (``recused``) and, for a
+    change of ``criterion_id``, the entry to update (``entry_id``) and whether
+    ``option_id`` is one of that criterion's options (``option_ok``)."""
     # lock the sheet row only: the joined session/dossier/member rows are shared by every
     # member of the session, and locking them would queue all autosaves behind each other
-    return Scoresheet.objects.select_for_update(of=("self",)).select_related(
-        "session", "dossier", "member", "criteria_set").get(pk=sheet_id)
+    found = rows.statement("locked_sheet", _locked_statement).run(
+        {"sheet": sheet_id, "criterion": criterion_id, "option": option_id})
+    if found is None:
+        raise Scoresheet.DoesNotExist("Scoresheet matching query does not exist.")
+    tables, (on_agenda, item_closed, recused, entry_id, option_ok) = found
+    sheet = tables["sh"]
+    sheet.session, sheet.dossier, sheet.member = tables["s"], tables["d"], tables["m"]
+    sheet.criteria_set = tables["cs"]
+    sheet.on_agenda, sheet.item_closed, sheet.recused = on_agenda, item_closed, recused
+    sheet.entry_id, sheet.option_ok = entry_id, option_ok
+    return sheet
+
+
+def _facts(sheet):
+    return {"on_agenda": sheet.on_agenda, "item_closed": sheet.item_closed,
+            "recused": sheet.recused}
 
 
 def save_entry(sheet, user, *, criterion_id, option_id, note=None, version):
     """Autosave one criterion's choice (and note). ``version`` is the sheet version the
-    client last saw; a stale one raises :class:`StaleSheet` and changes nothing."""
+    client last saw; a stale one raises :class:`StaleSheet` and changes nothing.
+
+    Queries: the locked sheet asks, besides the rules' questions, for the criterion's
+    entry and whether the option belongs to it; then the entry and the sheet are
+    updated."""
     with transaction.atomic():
-        sheet = _locked_sheet(sheet.pk)
-        _check_can_score((sheet.session, sheet.dossier, sheet.member), user)
+        sheet = _locked_sheet(sheet.pk, criterion_id, option_id)
+        _check_can_score((sheet.session, sheet.dossier, sheet.member), user, _facts(sheet))
         if sheet.is_locked:
             raise ScoringError(_("The scoresheet has been submitted and can no longer be "
                                  "changed."), code="submitted")
@@ -168,19 +240,14 @@ def save_entry(sheet, user, *, criterion_id, option_id, note=None, version):
                 _("This scoresheet was changed elsewhere (another tab or device). The "
                   "current values are shown; please check them and choose again."),
                 code="stale", details={"version": sheet.version})
-        entry = sheet.entries.filter(criterion_id=criterion_id).first()
-        if entry is None:
+        if sheet.entry_id is None:
             raise ScoringError(_("This criterion is not part of the scoresheet."),
                                code="unknown_criterion")
-        if option_id is not None and not Option.objects.filter(
-                pk=option_id, criterion_id=criterion_id,
-                criteria_set_id=sheet.criteria_set_id).exists():
+        if not sheet.option_ok:
             raise ScoringError(_("The chosen option does not belong to this criterion."),
                                code="foreign_option")
-        entry.option_id = option_id
-        if note is not None:
-            entry.note = note
-        entry.save(update_fields=["option", "note"])
+        ScoreEntry.objects.filter(pk=sheet.entry_id).update(
+            option_id=option_id, **({} if note is None else {"note": note}))
         sheet.version += 1
         sheet.save(update_fields=["version", "updated_at"])
     return sheet
@@ -196,7 +263,7 @@ def submit_sheet(sheet, user):
     """Lock the sheet. Refused while any criterion is unanswered (they are listed)."""
     with transaction.atomic():
         sheet = _locked_sheet(sheet.pk)
-        _check_can_score((sheet.session, sheet.dossier, sheet.member), user)
+        _check_can_score((sheet.session, sheet.dossier, sheet.member), user, _facts(sheet))
         if sheet.is_locked:
             raise ScoringError(_("The scoresheet has already been submitted."),
                                code="submitted")

@@ -16,7 +16,7 @@ def role_assignments(user):
     """The user's role assignments with their units, read once per user object."""
     assignments = getattr(user, "_role_assignment_cache", None)
     if assignments is None:
-        assignments = list(user.role_assignments.select_related("unit"))
+        assignments = list(user.role_assignments.select_related("unit").order_by("pk"))
         user._role_assignment_cache = assignments
     return assignments
 

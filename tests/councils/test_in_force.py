@@ -155,18 +155,18 @@ def test_session_page_shows_the_refusal_and_plans_nothing(client, cantho, make_u
     form = {"round": world.round.pk, "date": "2025-07-01", "place": "Hội trường",
             "mode": "meeting"}
 
-    client.force_login(world.staff, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(world.staff, backend="ocop.accounts.backends.UserWithRolesBackend")
     response = client.post(page, form)
     assert response.status_code == 200
     assert "Quận Ninh Kiều no longer existed on 01/07/2025" in response.content.decode()
     assert not world.council.sessions.exists()
 
     for user in (colleague, outsider):
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="ocop.accounts.backends.UserWithRolesBackend")
         assert client.post(page, form).status_code in (403, 404)
         assert not world.council.sessions.exists()
 
-    client.force_login(world.staff, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(world.staff, backend="ocop.accounts.backends.UserWithRolesBackend")
     planned = client.post(page, {**form, "date": "2025-06-30"})
     assert planned.status_code == 302
     assert world.council.sessions.get().date == D(2025, 6, 30)

@@ -146,6 +146,27 @@ def test_outsiders_see_nothing_even_after_close(make_world, make_user, cantho):
         assert not rules.can_see_choices(user, world.extra["b"])
 
 
+@pytest.mark.parametrize("visibility", list(PeerVisibility))
+def test_only_own_sheet_visible_agrees_with_sheets_visible_to(make_world, visibility):
+    """The scoresheet page skips the peers' query when ``only_own_sheet_visible`` says the
+    rule shows nothing else: it must never say so when ``sheets_visible_to`` shows more."""
+    world = make_world(visibility)
+    for state in SessionState:
+        world.session.state = state
+        world.session.save()
+        for own in world.extra.values():
+            for sheet_state in (SheetState.DRAFT, SheetState.SUBMITTED):
+                own.state = sheet_state
+                own.save()
+                others = (rules.sheets_visible_to(own.member.user, world.session)
+                          .filter(dossier=own.dossier).exclude(pk=own.pk))
+                if rules.only_own_sheet_visible(world.session, own):
+                    assert not others.exists(), (visibility, state, sheet_state)
+                elif state != SessionState.CLOSED:
+                    assert visibility == PeerVisibility.AFTER_OWN_SUBMIT
+                    assert sheet_state == SheetState.SUBMITTED
+
+
 def view(user, world, dossier):
     """``rules.item_view`` of one item from its live result and the session's quorum."""
     world.session.refresh_from_db()

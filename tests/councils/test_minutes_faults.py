@@ -162,7 +162,7 @@ def test_failed_regeneration_keeps_the_previous_file_downloadable(
     failed = GeneratedDocument.objects.get(pk=doc.pk)
     assert failed.status == DocumentStatus.FAILED and "font missing" in failed.reason
     assert failed.file.name == doc.file.name and failed.file.read() == OLD_PDF
-    client.force_login(world.staff, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(world.staff, backend="ocop.accounts.backends.UserWithRolesBackend")
     html = client.get(reverse("councils:session-results", args=[world.session.pk]),
                       HTTP_ACCEPT_LANGUAGE="en").content
     assert b"Failed: RuntimeError: font missing" in html
@@ -188,7 +188,7 @@ def outermost(monkeypatch):
 def test_regenerate_with_the_broker_down_keeps_the_file_and_says_it_will_be_retried(
         client, world, media, broker_down, outermost):
     doc = world.extra["doc"]
-    client.force_login(world.chair.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(world.chair.user, backend="ocop.accounts.backends.UserWithRolesBackend")
 
     response = client.post(reverse("councils:minutes-regenerate", args=[world.session.pk]),
                            follow=True, HTTP_ACCEPT_LANGUAGE="en")
@@ -212,7 +212,7 @@ def test_closing_a_session_with_the_broker_down_still_closes_it(
         quick_sheet(world.session, world.dossier, member, pick(cs, target, stars=4))
     meet(world)
     services.close_item(world.chair.user, world.session, world.dossier)
-    client.force_login(world.chair.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(world.chair.user, backend="ocop.accounts.backends.UserWithRolesBackend")
 
     response = client.post(reverse("councils:session-close", args=[world.session.pk]),
                            follow=True, HTTP_ACCEPT_LANGUAGE="en")

@@ -212,7 +212,7 @@ def test_council_actions_refused_to_a_superuser(world):
 def test_dossier_page_council_actions_redirect_with_the_message_and_change_nothing(
         client, world, who):
     user = world.staff if who == "staff" else world.extra[who]
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="ocop.accounts.backends.UserWithRolesBackend")
     cases = [(world.extra["accepted"], "start_evaluation"),
              (world.extra["pre_assessed"], "start_evaluation"),
              (world.dossier, "record_result")]
@@ -280,7 +280,7 @@ def test_withdraw_refused_once_the_dossier_is_in_evaluation(client, world):
         assert response.json()["error"]["code"] == "state"
         actions = api(user).get(f"/api/v1/dossiers/{world.dossier.pk}/actions/").json()
         assert "withdraw" not in actions["actions"]
-    client.force_login(officer, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(officer, backend="ocop.accounts.backends.UserWithRolesBackend")
     page = client.post(reverse("dossiers:withdraw", args=[world.dossier.pk]),
                        {"reason": "Chủ thể xin rút"}, HTTP_ACCEPT_LANGUAGE="vi")
     assert page.status_code == 200  # the form again, with the refusal; no redirect

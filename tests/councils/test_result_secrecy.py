@@ -42,7 +42,7 @@ def api(user):
 def page(user, name, *args, **kwargs):
     """GET a page as ``user`` (English)."""
     client = Client(headers={"accept-language": "en"})
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="ocop.accounts.backends.UserWithRolesBackend")
     return client.get(reverse(name, args=args), **kwargs)
 
 

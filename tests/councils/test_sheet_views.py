@@ -44,7 +44,7 @@ def board(cantho, criteria, make_user):
 
 
 def login(client, user):
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="ocop.accounts.backends.UserWithRolesBackend")
     return client
 
 
@@ -189,6 +189,43 @@ def test_autosave_changes_version_totals_and_star(client, board):
     entry = ScoreEntry.objects.get(sheet=sheet, criterion=criterion)
     assert (entry.option_id, entry.note) == (option.pk, "Có GCN ATTP")
     assert Scoresheet.objects.get(pk=sheet.pk).version == 2
+
+
+def test_totals_panel_names_the_minimum_star_requirements_that_hold_the_star_back(
+        client, board):
+    """The panel (``councils.sheets.totals_html``, on the page and in each autosave's
+    answer): the capped star, the band's star, each requirement not met with its link."""
+    _response, sheet = open_page(client, board, board["an"])
+    by_criterion = options_by_criterion(sheet.criteria_set)
+    # the best option everywhere, except the worst one where a better option is marked
+    # for a star level: the band is high, the star is held back by that criterion
+    marked = next(pk for pk, options in by_criterion.items()
+                  if any(o.min_star for o in options)
+                  and min(options, key=lambda o: o.points).min_star is None)
+    choices = {pk: best(options) for pk, options in by_criterion.items()}
+    choices[marked] = min(by_criterion[marked], key=lambda o: o.points)
+    for pk, option in choices.items():
+        ScoreEntry.objects.filter(sheet=sheet, criterion_id=pk).update(option=option)
+    required = min(o.min_star for o in by_criterion[marked] if o.min_star)
+    criterion = Criterion.objects.get(pk=marked)
+
+    page = client.get(sheet_url(board), **EN).content.decode()
+    answer = autosave(client, board, marked, choices[marked].pk, 1, note="x").content.decode()
+
+    for html in (page, answer):
+        panel = html[html.index('<aside id="sheet-totals"'):html.index("</aside>")]
+        assert 'id="cap-reasons"' in panel
+        stars = int(re.search(r'data-stars="(\d)"', panel).group(1))
+        assert stars < required <= 5
+        assert "★" * stars + "☆" * (5 - stars) in panel
+        assert "the minimum-star requirements below hold it back" in panel
+        item = panel[panel.index(f'<li data-criterion="{marked}"'):]
+        item = item[:item.index("</li>")]
+        assert f'For {required} stars: <a href="#crit-{marked}">{criterion.position}</a>' in item
+        assert f"(this sheet: {fmt(choices[marked].points)})" in item
+        assert "32 of 32 criteria answered" in panel and "next-unanswered" not in panel
+    assert '<aside id="sheet-totals" class="sheet-totals" aria-labelledby="sheet-totals-h" ' \
+           'hx-swap-oob="true">' in answer
 
 
 def test_stale_autosave_shows_message_and_current_values_and_changes_nothing(client, board):

@@ -1,17 +1,18 @@
 """The dossier list and the dossier page run a fixed number of queries whatever the number of
 dossiers (1 or 1,000), files and transitions: the numbers are pinned here.
 
-List of a district officer, with search and filters (8 queries): session, user, role
-assignments, the count, the ids of the page, the page rows (the dossiers with their product,
-producer and area; their rounds; their criteria sets: three plain queries, only the columns
-shown). The filter's round and criteria-set choices and the pre-2025 provinces a current
-province absorbed are reference data, cached at its version (``ocop/versioned_cache.py``):
-read on the first visit (2 more queries; department staff: 3), not again until a round, a
-criteria set or a unit changes. Department staff: the same 8. A commune officer: the same
-8; the area and what the councils let them read as ``unit = ANY(ARRAY(…)) OR id =
-ANY(ARRAY(…))`` (each side an index condition; issue #14).
+List of a district officer, with search and filters (6 queries): the user with their role
+assignments (``ocop.accounts.backends``; the session comes from the cache), the count, the
+ids of the page, the page rows (the dossiers with their product, producer and area; their
+rounds; their criteria sets: three plain queries, only the columns shown). The filter's
+round and criteria-set choices and the pre-2025 provinces a current province absorbed are
+reference data, cached at its version (``ocop/versioned_cache.py``): read on the first visit
+(2 more queries; department staff: 3), not again until a round, a criteria set or a unit
+changes. Department staff: the same 6. A commune officer: the same 6; the area and what the
+councils let them read as ``unit = ANY(ARRAY(…)) OR id = ANY(ARRAY(…))`` (each side an index
+condition; issue #14).
 
-Dossier page (10 queries): session, user, role assignments, the dossier with everything its
+Dossier page (8 queries): the user with their role assignments, the dossier with everything its
 summary shows, the area check of the buttons, checklist lines, files, criteria count,
 answered criteria, transitions.
 """
@@ -37,13 +38,13 @@ PDF = PDF_BYTES  # a real one-page PDF: uploads are opened by pypdf
 
 #: Pinned query counts (see the module docstring); the list pages the ids of the filtered
 #: dossiers, then loads the page's rows: count + ids + rows.
-LIST_QUERIES = 8
-LIST_QUERIES_STAFF = 8
+LIST_QUERIES = 6
+LIST_QUERIES_STAFF = 6
 #: the first visit also reads the reference data (the filter's choices; for department
 #: staff, the provinces their province absorbed)
 FIRST_LIST_QUERIES = LIST_QUERIES + 2
 FIRST_LIST_QUERIES_STAFF = LIST_QUERIES_STAFF + 3
-DETAIL_QUERIES = 10
+DETAIL_QUERIES = 8
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def add_dossiers(setting, n):
 
 
 def login(client, user):
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="ocop.accounts.backends.UserWithRolesBackend")
     return client
 
 

@@ -407,9 +407,10 @@ def test_revocations_list_shows_the_deadline_and_overdue(client, world,
     assert len(row_ids(response.content.decode(), "revocation")) == 2
 
 
-#: session, user, roles, count, page, and the pending count (its items, the regimes); the
-#: provinces the area absorbed are cached (reference data, ocop/versioned_cache.py).
-REVOCATION_LIST_QUERIES = 7
+#: the user with their roles (ocop.accounts.backends; the session from the cache), count,
+#: page, and the pending count (its items, the regimes); the provinces the area absorbed
+#: are cached (reference data, ocop/versioned_cache.py).
+REVOCATION_LIST_QUERIES = 5
 
 
 def test_pending_page_lists_conclusions_without_revocation(client, world,
@@ -430,8 +431,9 @@ def test_pending_page_lists_conclusions_without_revocation(client, world,
     assert row_ids(html, "pending") == set()
 
 
-#: session, user, roles, the items, the regimes (the provinces the area absorbed: cached).
-PENDING_QUERIES = 5
+#: the user with their roles, the items, the regimes (the session and the provinces the
+#: area absorbed: cached).
+PENDING_QUERIES = 3
 
 
 # --- API ---------------------------------------------------------------------------------------

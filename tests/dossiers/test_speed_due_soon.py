@@ -63,7 +63,7 @@ def test_one_definition_for_the_card_and_the_filter(setting):
 
 
 def test_list_filter_shows_the_dossiers_near_their_deadline(client, setting):
-    client.force_login(setting["officer"], backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(setting["officer"], backend="ocop.accounts.backends.UserWithRolesBackend")
 
     everything = client.get("/dossiers/")
     near = client.get("/dossiers/?due_soon=1", headers={"accept-language": "en"})
@@ -78,7 +78,7 @@ def test_list_filter_shows_the_dossiers_near_their_deadline(client, setting):
 
 def test_home_card_see_all_link_opens_the_list_with_that_filter(client, setting):
     officer = setting["officer"]
-    client.force_login(officer, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(officer, backend="ocop.accounts.backends.UserWithRolesBackend")
     panel = home_panel(officer, {"officer_units": [object()]})
 
     assert panel["due_soon_url"] == "/dossiers/?due_soon=1"
@@ -88,7 +88,7 @@ def test_home_card_see_all_link_opens_the_list_with_that_filter(client, setting)
 
 def test_near_and_overdue_together_find_nothing(client, setting):
     """Near means not yet overdue: the two filters exclude each other."""
-    client.force_login(setting["officer"], backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(setting["officer"], backend="ocop.accounts.backends.UserWithRolesBackend")
 
     assert _listed(client.get("/dossiers/?due_soon=1&overdue=1")) == set()
     assert _listed(client.get("/dossiers/?overdue=1")) == {setting["others"][1].pk}

@@ -46,18 +46,19 @@ from tests.dossiers.recognition import province_round
 
 pytestmark = pytest.mark.django_db
 
-#: The dashboard's queries: session, user, role assignments; the provinces their province
+#: The dashboard's queries: the user with their role assignments (ocop.accounts.backends;
+#: the session comes from the cache); the provinces their province
 #: absorbed, read once for each visible queryset (ratings, dossiers, revocations, rounds);
 #: the area choices; then one aggregate per figure (two for those that name units or
 #: criteria sets: area, criteria set) and the rounds listed. Filters add none.
 DASHBOARD_QUERIES = 21
-#: The same page again while nothing changed: session, user, role assignments (the
-#: figures and the area choices come from the cache).
-DASHBOARD_CACHED_QUERIES = 3
+#: The same page again while nothing changed: the user with their role assignments (the
+#: session, the figures and the area choices come from the cache).
+DASHBOARD_CACHED_QUERIES = 1
 
 
 def login(client, user):
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="ocop.accounts.backends.UserWithRolesBackend")
     return client
 
 

@@ -233,7 +233,7 @@ def test_upload_real_pdf_and_images_are_accepted(setting, content, content_type)
 
 
 def login(client, user):
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="ocop.accounts.backends.UserWithRolesBackend")
     return client
 
 

@@ -130,7 +130,7 @@ def test_anonymous_page_has_no_signed_in_navigation_token_or_cookie(client, rati
 
 def test_signed_in_user_sees_the_page_with_navigation_and_it_is_not_stored(
         client, rating, world):
-    client.force_login(world["staff"], backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(world["staff"], backend="ocop.accounts.backends.UserWithRolesBackend")
     response = page(client, rating.verification_code)
     html = response.content.decode()
 
@@ -325,7 +325,7 @@ def test_anonymous_answers_may_be_kept_briefly(client, rating, settings):
 
 
 def test_json_is_public_also_for_a_signed_in_user(client, rating, world):
-    client.force_login(world["staff"], backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(world["staff"], backend="ocop.accounts.backends.UserWithRolesBackend")
 
     response = as_json(client, rating.verification_code)
 

@@ -68,7 +68,7 @@ def area(cantho, criteria, make_user):
 
 
 def client_for(client, user):
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="ocop.accounts.backends.UserWithRolesBackend")
     return client
 
 

@@ -103,7 +103,7 @@ def officer(cantho, make_user):
 
 def page_client(user):
     client = Client(headers={"accept-language": "vi"})
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="ocop.accounts.backends.UserWithRolesBackend")
     return client
 
 

@@ -26,7 +26,7 @@ def keys(user, **facts):
 
 def client_for(user):
     client = Client(headers={"accept-language": "en"})
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="ocop.accounts.backends.UserWithRolesBackend")
     return client
 
 

@@ -22,7 +22,7 @@ def _empty():
 
 def client_for(user, language="en"):
     client = Client(headers={"accept-language": language}, enforce_csrf_checks=True)
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="ocop.accounts.backends.UserWithRolesBackend")
     return client
 
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def login(client, user):
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="ocop.accounts.backends.UserWithRolesBackend")
     return client
 
 

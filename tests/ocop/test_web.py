@@ -114,7 +114,9 @@ def test_healthz_reports_database_and_redis(client, db):
 
 @override_settings(
     REDIS_URL="redis://127.0.0.1:1/0",
-    CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    # the production backend (ocop/cache.py): a read is a miss, a write is dropped — the
+    # sessions live in the cache and the database behind it
+    CACHES={"default": {"BACKEND": "ocop.cache.ResilientRedisCache",
                         "LOCATION": "redis://127.0.0.1:1/0",
                         "OPTIONS": {"socket_connect_timeout": 0.2}}},
 )
@@ -194,7 +196,7 @@ def test_officer_home_shows_near_deadline_card_with_links(client, cantho, make_u
     round_ = factories.evaluation_round(cantho["ninhkieu"])
     near = factories.dossier(round_, state="submitted", due_date=timezone.localdate(),
                              product_name="Nước mắm Cái Răng")
-    client.force_login(officer, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(officer, backend="ocop.accounts.backends.UserWithRolesBackend")
 
     html = client.get("/", headers={"accept-language": "en"}).content.decode()
     card = html.split('<div class="card due-soon">')[1].split("</div>")[0]

@@ -13,9 +13,9 @@ from scoring.queries import TREE_QUERIES, criteria_tree
 pytestmark = pytest.mark.django_db
 
 UNRESOLVED_148 = {7, 11, 12, 13}
-#: session, user, the user's role assignments (navigation), the set, the tree (one query
-#: per level), the set's other versions.
-TREE_PAGE_QUERIES = 3 + 1 + TREE_QUERIES + 1
+#: the user with their role assignments (ocop.accounts.backends; the session comes from the
+#: cache), the set, the tree (one query per level), the set's other versions.
+TREE_PAGE_QUERIES = 1 + 1 + TREE_QUERIES + 1
 
 
 @pytest.fixture(autouse=True)
@@ -183,14 +183,15 @@ def test_criteria_index_unknown_regime_says_so_and_shows_all(staff):
 
 def test_criteria_index_query_count_same_for_no_set_and_all_sets(staff,
                                                                  django_assert_num_queries):
-    # 1048 has no set, 148 has 26; session, user, roles, regimes + levels + bands, sets
-    with django_assert_num_queries(7):
+    # 1048 has no set, 148 has 26; the user with their roles (the session from the cache),
+    # regimes + levels + bands, sets
+    with django_assert_num_queries(5):
         html = get(staff, "/criteria/?regime=1048").content.decode()
     assert "No criteria set is loaded for this regime." in html
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         html = get(staff, "/criteria/?regime=148").content.decode()
     assert len(set_rows(regime_section(html, "148"))) == 26
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         get(staff, "/criteria/")
 
 

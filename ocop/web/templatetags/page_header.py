@@ -37,17 +37,26 @@ def _key(context):
             getattr(match, "namespace", None) == "notices")
 
 
+def _with_token(context):
+    """False where the page carries no CSRF token (the public verification page, shared by
+    proxies, sets ``csrf_token`` to ``"NOTPROVIDED"``). ``type``, not ``isinstance``: the
+    usual value is a lazy token, which a check must not create."""
+    token = context.get("csrf_token")
+    return token is not None and not (type(token) is str and token == "NOTPROVIDED")
+
+
 @register.simple_tag(takes_context=True)
 def page_header(context):
     request = context.get("request")
-    key = _key(context)
+    with_token = _with_token(context)
+    key = (*_key(context), with_token)
     html = _HEADERS.get(key)
     if html is None:
         header = context.template.engine.get_template("web/_header.html")
-        with context.push(csrf_token=CSRF_SLOT, language_next=NEXT_SLOT):
+        with context.push(csrf_token=CSRF_SLOT if with_token else "NOTPROVIDED",
+                          language_next=NEXT_SLOT):
             html = _HEADERS.put(key, header.render(context).strip())
-    if request is None:
-        return mark_safe(html.replace(NEXT_SLOT, ""))  # noqa: S308 - rendered template
-    return mark_safe(  # noqa: S308 - a rendered template, the path escaped
-        html.replace(CSRF_SLOT, get_token(request))
-        .replace(NEXT_SLOT, escape(request.get_full_path())))
+    path = escape(request.get_full_path()) if request is not None else ""
+    if with_token and request is not None:
+        html = html.replace(CSRF_SLOT, get_token(request))
+    return mark_safe(html.replace(NEXT_SLOT, path))  # noqa: S308 - rendered, path escaped

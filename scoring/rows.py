@@ -1,0 +1,116 @@
+"""Whole rows of several tables read in one SQL statement, as model instances.
+
+The scoresheet's hot paths (the page, the autosave and its locked read) need a handful of
+one-row lookups — session, membership, agenda item, dossier, sheet, its entries and star
+bands. Through the ORM that is one query each, or one ``select_related`` query whose
+compilation costs more than its execution. A :class:`Statement` is written once per
+process from the models' metadata (every concrete column, so the instances are complete:
+no deferred field can cost a query later) and run as a **prepared statement**: with a
+dozen joins PostgreSQL spends several times longer planning the statement than running
+it, so each database connection prepares it once (``PREPARE``, not transactional, kept
+for the life of the connection) and then only ``EXECUTE``\\ s it. Other databases (the
+embedded SQLite of ``make run``) run the statement as it is, and so does PostgreSQL when
+the setting ``OCOP_PREPARED_STATEMENTS`` is off (``0`` in the environment: behind a
+connection pooler in transaction mode, whose server connections change under a client and
+would not know the statement — docs/performance.md).
+
+``Statement.run`` returns ``({alias: instance or None}, [extra values])``: ``None`` for an
+outer join without a row. The instances carry the ORM's database converters (JSON decoded,
+…) exactly as a queryset would; related instances are attached by the caller.
+"""
+
+import re
+import weakref
+from threading import Lock
+
+from django.conf import settings
+from django.db import connection
+
+_PARAM = re.compile(r"%\((\w+)\)s")
+
+
+class Columns:
+    """Every concrete column of ``model`` under the SQL alias ``alias``, and the instance
+    back from a row."""
+
+    def __init__(self, model, alias):
+        fields = model._meta.concrete_fields
+        self.model = model
+        self.names = [f.attname for f in fields]
+        self.sql = ", ".join(f'{alias}."{f.column}"' for f in fields)
+        self.converters = []
+        for index, field in enumerate(fields):
+            col = field.get_col(alias)
+            found = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+            if found:
+                self.converters.append((index, col, found))
+
+    def __len__(self):
+        return len(self.names)
+
+    def build(self, row, start):
+        """The instance read from ``row[start:]``, or ``None`` (outer join, no row)."""
+        values = row[start:start + len(self.names)]
+        if values[0] is None:
+            return None
+        if self.converters:
+            values = list(values)
+            for index, col, converters in self.converters:
+                for converter in converters:
+                    values[index] = converter(values[index], col, connection)
+        return self.model.from_db(connection.alias, self.names, values)
+
+
+class Statement:
+    """``SELECT <whole rows of tables>, <extra> <tail>``; ``extra`` and ``tail`` name
+    their parameters ``%(name)s`` and ``types`` gives their SQL types."""
+
+    def __init__(self, name, tables, extra, tail, types):
+        self.name = f"ocop_{name}"
+        self.tables = [(alias, Columns(model, alias)) for alias, model in tables]
+        self.sql = (f"SELECT {', '.join(cols.sql for _alias, cols in self.tables)}"
+                    f"{''.join(', ' + e for e in extra)} {tail}")
+        self.params = list(dict.fromkeys(_PARAM.findall(self.sql)))
+        numbers = {name: f"${n}" for n, name in enumerate(self.params, 1)}
+        body = _PARAM.sub(lambda m: numbers[m.group(1)], self.sql)
+        self.prepare = (f"PREPARE {self.name}({', '.join(types[p] for p in self.params)}) "
+                        f"AS {body}")
+        self.execute = f"EXECUTE {self.name}({', '.join(['%s'] * len(self.params))})"
+        self.prepared = weakref.WeakSet()  # the DB-API connections that prepared it
+        self.lock = Lock()
+
+    def run(self, params):
+        with connection.cursor() as cursor:
+            if (connection.vendor != "postgresql"
+                    or not settings.OCOP_PREPARED_STATEMENTS):  # no PREPARE
+                cursor.execute(self.sql, {p: params[p] for p in self.params})
+            else:
+                raw = connection.connection
+                if raw not in self.prepared:
+                    cursor.execute(self.prepare)
+                    with self.lock:
+                        self.prepared.add(raw)
+                cursor.execute(self.execute, [params[p] for p in self.params])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        found, start = {}, 0
+        for alias, cols in self.tables:
+            found[alias] = cols.build(row, start)
+            start += len(cols)
+        return found, list(row[start:])
+
+
+_STATEMENTS = {}
+_LOCK = Lock()
+
+
+def statement(name, build):
+    """The :class:`Statement` ``build()`` returns, built once per process."""
+    found = _STATEMENTS.get(name)
+    if found is None:
+        with _LOCK:
+            found = _STATEMENTS.get(name)
+            if found is None:
+                found = _STATEMENTS[name] = build()
+    return found
