@@ -13,7 +13,7 @@ and roles every page reads (:class:`SheetPage`: session through the member's cou
 membership, agenda item, dossier, recusal, sheet, its entries and its regime's star bands —
 read with the sheet, never cached, an administrator may edit them), and the autosave
 its sheet with entries and bands in one more (:func:`autosave_sheet`); both are prepared
-statements on PostgreSQL (``scoring.rows``: planning the joins cost more than running
+statements on PostgreSQL (``ocop.rows``: planning the joins cost more than running
 them).
 """
 
@@ -34,9 +34,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dossiers.models import Dossier, Producer, Product
+from ocop import rows as sql_rows
 from ocop.accounts.queries import is_admin
 from ocop.lru import LRU
-from scoring import rows as sql_rows
 from scoring.models import CriteriaSet, Regime, ScoreEntry, Scoresheet, SheetState, StarBand
 from scoring.queries import bands_of, criteria_tree, star_bands
 from scoring.services import StaleSheet, open_sheet, save_entry, summarise
@@ -375,7 +375,7 @@ class _MemberActor(rules.Actor):
         return self.user.is_authenticated
 
 
-# --- One query for the page, one for the autosave (``scoring.rows``) ---------------------------
+# --- One query for the page, one for the autosave (``ocop.rows``) ---------------------------
 
 
 # PostgreSQL: the sheet's entries and its regime's star bands as arrays in the sheet's query

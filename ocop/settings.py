@@ -147,7 +147,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # "database is locked" when several requests save at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20})
-# The scoresheet's reads run as prepared statements on PostgreSQL (scoring/rows.py); off
+# The scoresheet's reads run as prepared statements on PostgreSQL (ocop/rows.py); off
 # (0) behind a connection pooler in transaction mode (docs/performance.md).
 OCOP_PREPARED_STATEMENTS = env_bool("OCOP_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -11,9 +11,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ocop import rows
 from ocop.audit.services import record
 
-from . import rows, rules
+from . import rules
 from .models import CriteriaSet, Criterion, Option, ScoreEntry, Scoresheet, SheetState
 from .queries import star_bands
 
@@ -197,7 +198,7 @@ def _locked_statement():
 
 def _locked_sheet(sheet_id, criterion_id=None, option_id=None):
     """The sheet locked for the transaction with its session, dossier, member and set, in
-    one query (a prepared statement, ``scoring.rows``) that also asks what the rules need:
+    one query (a prepared statement, ``ocop.rows``) that also asks what the rules need:
     whether its dossier is on the session's agenda (``on_agenda``) and closed there
     (``item_closed``), whether its member recused themselves (``recused``) and, for a
     change of ``criterion_id``, the entry to update (``entry_id``) and whether

@@ -96,7 +96,7 @@ def test_autosave_query_count_is_constant(client, build, django_assert_num_queri
     url = reverse("councils:sheet-autosave", args=(ctx["session"].pk, ctx["dossier"].pk))
     client.get(reverse("councils:sheet", args=(ctx["session"].pk, ctx["dossier"].pk)))
     criterion_id, option_id = _next_option(ctx["sheet"])
-    # the connection's first autosave also prepares its statement (scoring.rows): an
+    # the connection's first autosave also prepares its statement (ocop.rows): an
     # unchanged answer (nothing saved) warms it
     warm = client.post(url, {"criterion": criterion_id, "version": ctx["sheet"].version},
                        HTTP_HX_REQUEST="true")

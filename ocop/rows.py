@@ -1,6 +1,7 @@
 """Whole rows of several tables read in one SQL statement, as model instances.
 
-The scoresheet's hot paths (the page, the autosave and its locked read) need a handful of
+The user with their roles, read by every signed-in request (``ocop.accounts.backends``),
+and the scoresheet's hot paths (the page, the autosave and its locked read) need a handful of
 one-row lookups — session, membership, agenda item, dossier, sheet, its entries and star
 bands. Through the ORM that is one query each, or one ``select_related`` query whose
 compilation costs more than its execution. A :class:`Statement` is written once per
@@ -14,7 +15,8 @@ the setting ``OCOP_PREPARED_STATEMENTS`` is off (``0`` in the environment: behin
 connection pooler in transaction mode, whose server connections change under a client and
 would not know the statement — docs/performance.md).
 
-``Statement.run`` returns ``({alias: instance or None}, [extra values])``: ``None`` for an
+``Statement.run`` returns ``({alias: instance or None}, [extra values])`` of the first row
+(``run_all``: a list of them): ``None`` for an
 outer join without a row. The instances carry the ORM's database converters (JSON decoded,
 …) exactly as a queryset would; related instances are attached by the caller.
 """
@@ -79,26 +81,40 @@ class Statement:
         self.prepared = weakref.WeakSet()  # the DB-API connections that prepared it
         self.lock = Lock()
 
-    def run(self, params):
-        with connection.cursor() as cursor:
-            if (connection.vendor != "postgresql"
-                    or not settings.OCOP_PREPARED_STATEMENTS):  # no PREPARE
-                cursor.execute(self.sql, {p: params[p] for p in self.params})
-            else:
-                raw = connection.connection
-                if raw not in self.prepared:
-                    cursor.execute(self.prepare)
-                    with self.lock:
-                        self.prepared.add(raw)
-                cursor.execute(self.execute, [params[p] for p in self.params])
-            row = cursor.fetchone()
-        if row is None:
-            return None
+    def _execute(self, cursor, params):
+        if connection.vendor != "postgresql" or not settings.OCOP_PREPARED_STATEMENTS:
+            cursor.execute(self.sql, {p: params[p] for p in self.params})  # no PREPARE
+            return
+        raw = connection.connection
+        if raw not in self.prepared:
+            # once per connection, on the driver's own cursor: not a query of the request
+            # (the pinned query counts do not depend on which request came first)
+            with raw.cursor() as prepare:
+                prepare.execute(self.prepare)
+            with self.lock:
+                self.prepared.add(raw)
+        cursor.execute(self.execute, [params[p] for p in self.params])
+
+    def _build(self, row):
         found, start = {}, 0
         for alias, cols in self.tables:
             found[alias] = cols.build(row, start)
             start += len(cols)
         return found, list(row[start:])
+
+    def run(self, params):
+        """The first row, or None."""
+        with connection.cursor() as cursor:
+            self._execute(cursor, params)
+            row = cursor.fetchone()
+        return None if row is None else self._build(row)
+
+    def run_all(self, params):
+        """Every row, in the statement's order."""
+        with connection.cursor() as cursor:
+            self._execute(cursor, params)
+            rows = cursor.fetchall()
+        return [self._build(row) for row in rows]
 
 
 _STATEMENTS = {}
