@@ -18,7 +18,6 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Exists, OuterRef
-from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -28,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dossiers.models import Dossier
+from ocop import rows as sql_rows
 from ocop.lru import LRU
 from scoring import rules as scoring_rules
 from scoring.models import ScoreEntry, Scoresheet, SheetState
@@ -573,24 +573,46 @@ SELECT md5(concat_ws('#',
 """
 
 
-#: The same digest as a column of the session's own query (:func:`with_board_version`).
-_VERSION_OF_ROW = _VERSION_SQL % {
-    "session": '"councils_evaluationsession"."id"',
-    "council": '"councils_evaluationsession"."council_id"',
-    "round": '"councils_evaluationsession"."round_id"'}
+def _tracker_statement():
+    from .models import Council, CouncilMember, EvaluationSession
+
+    # aliases of their own: the digest's subqueries use the short ones (s, c, m, …)
+    digest = _VERSION_SQL % {"session": "t_s.id", "council": "t_s.council_id",
+                             "round": "t_s.round_id"}
+    return sql_rows.Statement(
+        "tracker_session",
+        [("t_s", EvaluationSession), ("t_c", Council), ("t_m", CouncilMember)],
+        [f"({digest})"],
+        f"""FROM {EvaluationSession._meta.db_table} t_s
+    JOIN {Council._meta.db_table} t_c ON t_c.id = t_s.council_id
+    LEFT JOIN {CouncilMember._meta.db_table} t_m
+      ON t_m.council_id = t_s.council_id AND t_m.user_id = %(user)s
+    WHERE t_s.id = %(session)s""",
+        {"session": "bigint", "user": "bigint"})
 
 
-def with_board_version(sessions):
-    """``sessions`` (a queryset) with each session's :func:`board_version` read in the
-    same query, as ``tracker_version`` (PostgreSQL; elsewhere unchanged)."""
+def tracker_session(session_id, user):
+    """``(session with its council and tracker_version, the user's membership or None)``
+    in one prepared statement (``ocop.rows``: its digest's subqueries took longer to plan
+    than to run), or None when there is no such session — PostgreSQL only (the digest is
+    PostgreSQL's SQL); elsewhere None is never returned but :class:`NotImplementedError`
+    is raised, and the caller reads the session through the ORM."""
     if connection.vendor != "postgresql":
-        return sessions
-    return sessions.annotate(tracker_version=RawSQL(f"({_VERSION_OF_ROW})", ()))
+        raise NotImplementedError
+    found = sql_rows.statement("tracker_session", _tracker_statement).run(
+        {"session": session_id, "user": user.pk if user.is_authenticated else None})
+    if found is None:
+        return None
+    tables, (version,) = found
+    session = tables["t_s"]
+    session.council = tables["t_c"]
+    session.tracker_version = version
+    return session, tables["t_m"]
 
 
 def board_version(session):
-    """A digest of everything the tracker shows of ``session`` (one query, or none when
-    :func:`with_board_version` read it with the session), or None where the database
+    """A digest of everything the tracker shows of ``session`` (one query; the tracker
+    reads it with the session, :func:`tracker_session`), or None where the database
     cannot compute it (SQLite: nothing is kept)."""
     if connection.vendor != "postgresql":
         return None

@@ -150,10 +150,15 @@ class Actor:
     """The user's standing in one session, read once: their council membership (or None)
     and whether they manage the council."""
 
-    def __init__(self, user, session):
+    _UNREAD = object()
+
+    def __init__(self, user, session, member=_UNREAD):
+        """``member``: the user's membership when already read with the session (a
+        CouncilMember of the session's council, or None)."""
         self.user = user
         self.session = session
-        self.member = queries.membership(user, session)
+        self.member = (queries.membership(user, session) if member is Actor._UNREAD
+                       else member)
         self._manager = None
 
     @property

@@ -7,14 +7,14 @@ entries in two queries); a criteria set's spec is built once per process and cac
 (``scoring.services.sheet_spec``), so each measure follows one warm-up request.
 
 Tracker, chair or secretary, a poll of a session where nothing changed since this process
-last rendered it (:data:`TRACKER_QUERIES`, 3; the fragment :data:`FRAGMENT_QUERIES`, 3):
+last rendered it (:data:`TRACKER_QUERIES`, 2; the fragment :data:`FRAGMENT_QUERIES`, 2):
 the user with their role assignments (``ocop.accounts.backends``; the session comes from
 the cache); the session with its council and, in the same query, one digest of
-everything the board shows (``councils.board.with_board_version``); the requester's
-membership (``councils.rules.Actor``: a member sees the session without the scoping
+everything the board shows and the requester's membership (``councils.board
+.tracker_session``, a prepared statement; a member sees the session without the scoping
 query). The board's fragment is then the one this process kept (``board._FRAGMENTS``).
 
-When something changed (:data:`TRACKER_REBUILD_QUERIES`, 11; ``rebuild=True`` below
+When something changed (:data:`TRACKER_REBUILD_QUERIES`, 10; ``rebuild=True`` below
 forgets the kept fragments): the round with its level; the agenda items with dossier,
 product and recorded result; ``councils.board.board_results`` (members, bands,
 attendance — the submitted sheets of the quorum too when no attendance is recorded — the
@@ -40,11 +40,11 @@ from tests.councils import build, meet, pick, quick_sheet
 pytestmark = pytest.mark.django_db
 
 #: Pinned query counts (see the module docstring).
-TRACKER_QUERIES = 3
-FRAGMENT_QUERIES = 3
-SECRETARY_TRACKER_QUERIES = 3
-TRACKER_REBUILD_QUERIES = 11
-FRAGMENT_REBUILD_QUERIES = 11
+TRACKER_QUERIES = 2
+FRAGMENT_QUERIES = 2
+SECRETARY_TRACKER_QUERIES = 2
+TRACKER_REBUILD_QUERIES = 10
+FRAGMENT_REBUILD_QUERIES = 10
 RESULTS_QUERIES = 12
 
 
