@@ -73,7 +73,9 @@ def log(message):
 # --- the database ----------------------------------------------------------------------------
 
 
-def _admin_connection(url):
+def admin_connection(url):
+    """A connection to the ``postgres`` database of the server ``url`` names, in autocommit
+    (CREATE and DROP DATABASE cannot run in a transaction)."""
     import psycopg2
 
     parts = urlsplit(url)
@@ -82,6 +84,17 @@ def _admin_connection(url):
                             port=parts.port or None)
     conn.autocommit = True
     return conn
+
+
+def admin_execute(url, *statements):
+    """Run ``statements`` on the server's ``postgres`` database (:func:`admin_connection`)."""
+    conn = admin_connection(url)
+    try:
+        with conn.cursor() as cur:
+            for sql in statements:
+                cur.execute(sql)
+    finally:
+        conn.close()
 
 
 def db_name(url):
@@ -103,25 +116,15 @@ def bench_url(url, name):
 
 def recreate_database(url):
     name = db_name(url)
-    conn = _admin_connection(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            cur.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
-    finally:
-        conn.close()
+    admin_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                  f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
 
 
 def drop_database(url):
     from django.db import connections
 
     connections.close_all()
-    conn = _admin_connection(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{db_name(url)}" WITH (FORCE)')
-    finally:
-        conn.close()
+    admin_execute(url, f'DROP DATABASE IF EXISTS "{db_name(url)}" WITH (FORCE)')
 
 
 # --- seeding ---------------------------------------------------------------------------------
@@ -348,30 +351,19 @@ class BenchDatabase:
         if self.postgres:
             self.name = f"{prefix}_{os.getpid()}"
             self.url = urllib.parse.urlunsplit(parsed._replace(path="/" + self.name))
-            self.admin_url = urllib.parse.urlunsplit(parsed._replace(path="/postgres"))
         else:
             self.tmpdir = tempfile.TemporaryDirectory(prefix="ocop-bench-")
             self.name = str(Path(self.tmpdir.name) / "bench.sqlite3")
             self.url = f"sqlite:///{self.name}"
 
-    def _admin(self, sql):
-        import psycopg2
-
-        conn = psycopg2.connect(self.admin_url)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute(sql)
-        finally:
-            conn.close()
-
     def create(self):
         if self.postgres:
-            self._admin(f'CREATE DATABASE "{self.name}" ENCODING \'UTF8\' TEMPLATE template0')
+            admin_execute(self.original,
+                          f'CREATE DATABASE "{self.name}" ENCODING \'UTF8\' TEMPLATE template0')
 
     def drop(self):
         if self.postgres:
-            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            admin_execute(self.original, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         elif self.tmpdir is not None:
             self.tmpdir.cleanup()
 

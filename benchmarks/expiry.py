@@ -45,6 +45,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from _common import admin_execute as admin  # benchmarks/ is on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ocop.settings")
@@ -88,21 +90,6 @@ def bench_url(url):
     if not name.startswith("ocop_bench"):
         name = urlsplit(DEFAULT_URL).path.lstrip("/")
     return parts._replace(path=f"/{name}").geturl()
-
-
-def admin(url, sql):
-    import psycopg2
-
-    parts = urlsplit(url)
-    conn = psycopg2.connect(dbname="postgres", user=parts.username or None,
-                            password=parts.password or None, host=parts.hostname or None,
-                            port=parts.port or None)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
 
 
 def seed(connection):

@@ -22,25 +22,14 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from _common import admin_connection  # benchmarks/ is on sys.path
+
 LIMIT_SECONDS = 10.0
 EXPECTED_SETS = 52
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ocop.settings")
-
-
-def _postgres_admin(url):
-    """A connection to the server's ``postgres`` database, in autocommit."""
-    import psycopg2
-
-    parts = urlsplit(url)
-    conn = psycopg2.connect(
-        dbname="postgres", user=parts.username or None, password=parts.password or None,
-        host=parts.hostname or None, port=parts.port or None,
-    )
-    conn.autocommit = True
-    return conn
 
 
 class TemporaryDatabase:
@@ -56,7 +45,7 @@ class TemporaryDatabase:
     def __enter__(self):
         if self.postgres:
             # Not "with conn": psycopg2 would open a transaction, where CREATE DATABASE fails.
-            conn = _postgres_admin(self.original)
+            conn = admin_connection(self.original)
             try:
                 with conn.cursor() as cur:
                     cur.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
@@ -78,7 +67,7 @@ class TemporaryDatabase:
 
         connections.close_all()
         if self.postgres:
-            conn = _postgres_admin(self.original)
+            conn = admin_connection(self.original)
             try:
                 with conn.cursor() as cur:
                     cur.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')

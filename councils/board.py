@@ -373,10 +373,6 @@ def _cap_criteria(criteria_set):
 _EVALUATIONS = LRU(1024)
 
 
-def _evaluations():
-    return _EVALUATIONS
-
-
 def _counted(ctx, sheets, recusals):
     """The submitted sheets that count, in council order (as ``results._build``)."""
     recused = {r.member_id for r in recusals}
@@ -436,7 +432,7 @@ def board_results(session, items):
     recusals = {}
     for recusal in Recusal.objects.filter(session=session, dossier_id__in=dossier_ids):
         recusals.setdefault(recusal.dossier_id, []).append(recusal)
-    cache = _evaluations()
+    cache = _EVALUATIONS
     plan, to_read = [], []
     for item in items:
         counted = _counted(ctx, sheets.get(item.dossier_id, []),

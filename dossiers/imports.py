@@ -353,10 +353,10 @@ def _import(register_import):
     writer.write(batch, processed)
     writer.settle()
     from .expiry import check_rating_expiry
-    from .stats import bump_version
+    from .stats import statistics
 
     check_rating_expiry(timezone.localdate())
-    bump_version()  # bulk inserts send no signal: the dashboard counts again now
+    statistics.bump()  # bulk inserts send no signal: the dashboard counts again now
     with transaction.atomic():
         imported = register_import.rows.filter(done=True, rating__isnull=False,
                                                outcome=RowOutcome.CREATE).count()

@@ -562,12 +562,6 @@ def cache_seconds():
 #: The figures' cache (``ocop.versioned_cache``), bumped by every save or delete of a row
 #: the figures count.
 statistics = VersionedCache("stats", cache_seconds)
-VERSION_KEY = statistics.version_key
-
-
-def bump_version(**_kwargs):
-    """A new version of the figures (a bulk writer that sends no signal calls it)."""
-    statistics.bump()
 
 
 def scope_signature(user):

@@ -51,7 +51,7 @@ def _filtered(request):
 def dashboard(request):
     """The filter form and the figures are rendered once per scope, query string, day,
     language and data version, and cached (``dossiers.stats.cached``): a repeated visit
-    reads the session, the user, the roles and the cache."""
+    reads the user with their roles and the cache."""
     _allowed(request)
     user = request.user
     query = request.GET.urlencode()

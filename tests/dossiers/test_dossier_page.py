@@ -12,7 +12,6 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
-from django.utils.translation import gettext
 
 from dossiers import rules, services
 from dossiers.home import dossier_counts
@@ -22,6 +21,7 @@ from ocop.regions.models import AdministrativeUnit, Level
 from tests import factories
 from tests.dossiers import PDF_BYTES
 from tests.dossiers.recognition import province_round
+from tests.i18n import vi
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +33,6 @@ FUTURE = datetime.date(2024, 6, 28)
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def vi(message):
-    with translation.override("vi"):
-        return gettext(message)
 
 
 @pytest.fixture

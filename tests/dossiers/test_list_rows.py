@@ -12,17 +12,13 @@ from django.utils.translation import gettext
 from dossiers.list_rows import list_rows, rows_html
 from ocop.accounts.models import Role
 from tests import factories
+from tests.i18n import vi
 
 pytestmark = pytest.mark.django_db
 
 #: era_148 runs on 10/06/2024
 PAST = datetime.date(2024, 6, 3)
 FUTURE = datetime.date(2024, 6, 28)
-
-
-def vi(message):
-    with translation.override("vi"):
-        return gettext(message)
 
 
 def login(client, user):

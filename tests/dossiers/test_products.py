@@ -17,8 +17,6 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
-from django.utils.translation import gettext
 
 from dossiers import rules, services
 from dossiers.models import Dossier, Producer, Product
@@ -27,15 +25,10 @@ from ocop.audit.models import AuditEvent
 from scoring.models import CriteriaSet, Regime
 from tests import factories
 from tests.dossiers import producer_data
+from tests.i18n import vi
 
 # 148 district rounds: the tests run on 10/06/2024, a day 148 was in force
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("era_148")]
-
-
-def vi(message, **params):
-    with translation.override("vi"):
-        text = gettext(message)
-    return text % params if params else text
 
 
 def field_errors(html, field_id):

@@ -14,7 +14,6 @@ from decimal import Decimal
 
 import pytest
 from django.utils import formats, timezone, translation
-from django.utils.translation import gettext
 
 from dossiers import decisions, forwarding
 from dossiers import ratings as ratings_module
@@ -25,6 +24,7 @@ from ocop.regions.models import AdministrativeUnit, Level
 from tests import factories
 from tests.dossiers import current_communes
 from tests.dossiers.recognition import issued, province_round, recognised
+from tests.i18n import vi
 
 pytestmark = pytest.mark.django_db
 
@@ -44,12 +44,6 @@ RECOGNISED_DETAIL_QUERIES = 8
 #: A rating's page (see the test); a first visit reads the provinces the area absorbed
 #: (then cached: reference data, ocop/versioned_cache.py).
 RATING_PAGE_QUERIES = 3
-
-
-def vi(message, **params):
-    with translation.override("vi"):
-        text = gettext(message)
-    return text % params if params else text
 
 
 def vi_number(value):

@@ -13,7 +13,7 @@ import pytest
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import ngettext
 
 from dossiers import rules, services
 from dossiers.models import DossierState, SelfAssessmentEntry
@@ -22,6 +22,7 @@ from ocop.audit.models import AuditEvent
 from scoring.models import Criterion, Option
 from tests import factories
 from tests.dossiers import PDF_BYTES
+from tests.i18n import vi
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("era_148")]
 
@@ -31,12 +32,6 @@ HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_ACCEPT_LANGUAGE": "vi"}
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def vi(message, **params):
-    with translation.override("vi"):
-        text = gettext(message)
-    return text % params if params else text
 
 
 def vi_number(value):

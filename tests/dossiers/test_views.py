@@ -13,8 +13,7 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
 
 from dossiers import services
 from dossiers.models import (
@@ -30,6 +29,7 @@ from ocop.accounts.models import Role
 from scoring.models import Criterion
 from tests import factories
 from tests.dossiers import PDF_BYTES
+from tests.i18n import vi
 
 # 148 district rounds: the tests run on a day 148 was in force (tests/conftest.py)
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("era_148")]
@@ -43,13 +43,6 @@ def media_root(settings, tmp_path):
 PDF = PDF_BYTES  # a real one-page PDF: uploads are opened by pypdf
 #: A Windows program renamed to look like a PDF.
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
-
-
-def vi(message, **params):
-    """The Vietnamese text of an English source string (as the page shows it)."""
-    with translation.override("vi"):
-        text = gettext(message)
-    return text % params if params else text
 
 
 @pytest.fixture

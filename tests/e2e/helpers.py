@@ -29,3 +29,21 @@ def keep_screenshot(page, name):
     if folder:
         os.makedirs(folder, exist_ok=True)
         page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+
+
+def demo_filing_target():
+    """Where the demo's ward officer (``canbo.phuongninhkieu``) files a 26/2026 dossier:
+    ``(ward, criteria set 06, the open round taking dossiers today)``."""
+    from django.utils import timezone
+
+    from dossiers.models import EvaluationRound
+    from ocop.regions.models import AdministrativeUnit, Level
+    from scoring.models import CriteriaSet
+
+    ward = AdministrativeUnit.objects.current().get(level=Level.COMMUNE,
+                                                    name="Phường Ninh Kiều")
+    criteria_set = CriteriaSet.objects.published().get(regime__slug="26/2026", set_no=6)
+    open_round = (EvaluationRound.objects.filter(
+        regime__slug="26/2026", is_open=True, intake_deadline__gte=timezone.localdate())
+        .order_by("intake_deadline").first())
+    return ward, criteria_set, open_round

@@ -14,13 +14,12 @@ same catalog through ``gettext`` in Vietnamese, so the assertions hold before an
 import re
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from dossiers.models import DocumentState, Dossier, DossierState, EvaluationRound
-from ocop.regions.models import AdministrativeUnit, Level
-from scoring.models import CriteriaSet
-from tests.e2e.helpers import log_in
+from dossiers.models import DocumentState, Dossier, DossierState
+from tests.e2e.helpers import demo_filing_target, log_in
+from tests.i18n import vi
 
 PRODUCT = "Bánh phồng nếp An Bình"
 PRODUCER = "Hộ kinh doanh Bánh phồng Út Nhỏ"
@@ -38,11 +37,6 @@ def tiny_pdf(title):
 def media_root(settings, tmp_path):
     """Uploads (and the demo's files) go to a temporary folder, not the repository."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
-def vi(label):
-    with translation.override("vi"):
-        return str(label)
 
 
 def submit_form(page):
@@ -70,12 +64,7 @@ def upload(page, line_pk, title):
 def test_officer_files_returns_completes_and_accepts_a_dossier(page, demo_live, browser,
                                                                browser_context_args):
     base = demo_live.url
-    ward = AdministrativeUnit.objects.current().get(level=Level.COMMUNE,
-                                                    name="Phường Ninh Kiều")
-    criteria_set = CriteriaSet.objects.published().get(regime__slug="26/2026", set_no=6)
-    open_round = (EvaluationRound.objects.filter(
-        regime__slug="26/2026", is_open=True, intake_deadline__gte=timezone.localdate())
-        .order_by("intake_deadline").first())
+    ward, criteria_set, open_round = demo_filing_target()
     page.set_default_timeout(15_000)
 
     # --- canbo.phuongninhkieu registers the producer, the product and the dossier --------

@@ -19,20 +19,14 @@ import re
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from dossiers.decisions import add_months
 from dossiers.models import Dossier, Rating, RatingState, RegistrationType
 from ocop.notices.models import Notification
 from tests.e2e.helpers import log_in
-
-
-def vi(message, **params):
-    with translation.override("vi"):
-        text = gettext(message)
-    return text % params if params else text
+from tests.i18n import vi
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import io
 import re
 
 import pytest
-from django.utils import translation
 from openpyxl import Workbook, load_workbook
 from playwright.sync_api import expect
 
@@ -22,14 +21,10 @@ from dossiers.models import Decision, Producer, Product, Rating, RatingState, Re
 from dossiers.register import REGISTER_COLUMNS
 from ocop.regions.models import AdministrativeUnit, Level
 from tests.e2e.helpers import log_in
+from tests.i18n import vi
 
 KEYS = [column.key for column in REGISTER_COLUMNS]
 GOOD = 190
-
-
-def vi(message):
-    with translation.override("vi"):
-        return translation.gettext(message)
 
 
 @pytest.fixture(autouse=True)

@@ -9,16 +9,15 @@ hold before and after the catalog is completed.
 
 import pytest
 from django.template.defaultfilters import floatformat
-from django.utils import timezone, translation
+from django.utils import translation
 from playwright.sync_api import expect
 
 from dossiers import services
-from dossiers.models import EvaluationRound, SelfAssessmentEntry
+from dossiers.models import SelfAssessmentEntry
 from ocop.accounts.models import User
-from ocop.regions.models import AdministrativeUnit, Level
-from scoring.models import CriteriaSet
 from tests import factories
-from tests.e2e.helpers import log_in
+from tests.e2e.helpers import demo_filing_target, log_in
+from tests.i18n import vi
 
 PHONE = {"width": 390, "height": 844}
 
@@ -26,11 +25,6 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
-def vi(message):
-    with translation.override("vi"):
-        return translation.gettext(message)
 
 
 def vi_number(value):
@@ -42,12 +36,7 @@ def vi_number(value):
 def draft(demo_live):
     """A new 26/2026 dossier of Phường Ninh Kiều in the open round, filed by its officer."""
     officer = User.objects.get(username="canbo.phuongninhkieu")
-    ward = AdministrativeUnit.objects.current().get(level=Level.COMMUNE,
-                                                    name="Phường Ninh Kiều")
-    criteria_set = CriteriaSet.objects.published().get(regime__slug="26/2026", set_no=6)
-    open_round = (EvaluationRound.objects.filter(
-        regime__slug="26/2026", is_open=True, intake_deadline__gte=timezone.localdate())
-        .order_by("intake_deadline").first())
+    ward, criteria_set, open_round = demo_filing_target()
     producer = factories.producer(ward, name="Hộ kinh doanh Mắm Út Hai")
     product = services.create_product(officer, producer=producer, name="Mắm cá linh Út Hai",
                                       criteria_set=criteria_set)

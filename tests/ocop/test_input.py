@@ -13,7 +13,6 @@ from django.core.validators import MaxLengthValidator
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext
 from rest_framework.test import APIClient
 
 from ocop.accounts.models import Role
@@ -26,17 +25,12 @@ from ocop.input import (
     clean,
 )
 from tests import factories
+from tests.i18n import vi
 
 NUL_MESSAGE = ("The text contains a NUL character (\\0), which is not allowed. Remove it and "
                "send again.")
 SURROGATE_MESSAGE = ("The text contains an invalid character (a lone UTF-16 surrogate). Send "
                      "the text as valid Unicode.")
-
-
-def vi(message, **params):
-    with translation.override("vi"):
-        text = gettext(message)
-    return text % params if params else text
 
 
 # --- the rule ---------------------------------------------------------------------------------
