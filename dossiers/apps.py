@@ -22,6 +22,7 @@ class DossiersConfig(AppConfig):
         from ocop.versioned_cache import reference
 
         from . import stats  # noqa: F401  (the statistics cache's invalidation signals)
-        from .models import EvaluationRound
+        from .models import EvaluationRound, PublicHoliday
 
-        reference.watch(EvaluationRound)  # the rounds the filters offer
+        # the rounds the filters offer; the holidays of the list's "due soon" filter
+        reference.watch(EvaluationRound, PublicHoliday)

@@ -8,44 +8,154 @@ below they take about 3 ms. The markup is the one the template wrote, byte for b
 (``tests/dossiers/test_list_rows.py`` renders a row both ways).
 """
 
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from ocop.accounts.queries import area_signature
+from ocop.lru import LRU
+from ocop.rows import execute
+from ocop.versioned_cache import reference
 from scoring.models import CriteriaSet, ProcessLevel
 
 from .deadlines import deadline_runs
-from .models import Dossier, EvaluationRound, RegistrationType
+from .models import Dossier, EvaluationRound, Producer, Product, RegistrationType
+from .queries import INTAKE_ROLES, dossiers_visible_in_parts, dossiers_visible_to, filter_dossiers
 from .rules import state_label_of
 
 _PK = 2_147_483_647  # a placeholder id: the detail address is reversed once per page
 
 
-def list_rows(ids, today):
-    """The rows of the dossiers ``ids`` in that order, as tuples in the order
-    :func:`rows_html` reads them. Three queries: the dossiers with their product, producer
-    and area, then their rounds and their criteria sets — one query joining all ten tables
-    took longer to plan (about 3 ms) than the three take to run."""
-    dossiers = {row[0]: row for row in Dossier.objects.filter(pk__in=ids).values_list(
-        "pk", "state", "registration_type", "due_date", "product__name",
-        "product__producer__name", "unit__name", "round_id", "criteria_set_id")}
-    rounds = {row[0]: row[1:] for row in EvaluationRound.objects.filter(
-        pk__in={d[7] for d in dossiers.values()}).annotate(first_level_kind=Subquery(
-            ProcessLevel.objects.filter(regime=OuterRef("regime")).order_by("order")
-            .values("kind")[:1])).values_list(
-        "pk", "number", "year", "unit__name", "level__admin_level",
-        "regime__processing_days", "regime__commune_deadline_working_days",
-        "first_level_kind")}
-    sets = {row[0]: row[1:] for row in CriteriaSet.objects.filter(
-        pk__in={d[8] for d in dossiers.values()}).values_list(
-        "pk", "set_no", "name", "regime__slug")}
+#: the list's statement per process (:func:`_statement`): compiled once per user, filters,
+#: day and reference version
+_STATEMENTS = LRU(1024)
+
+
+def _statement(user, filters, today, version):
+    """``(sql, params)`` of the list's statement for ``user`` and ``filters`` on ``today``:
+
+    ``SELECT <the page's rows>, <the count> … WHERE id IN (<matching> ORDER BY … LIMIT %s
+    OFFSET %s)`` — the dossiers the user reads that match the filters, newest change
+    first (an index serves the order), with their product, producer and area, and their
+    count as the sum of the counts of the visible parts (``dossiers_visible_in_parts``:
+    an index-only count of the user's areas). ``params`` miss the limit and the offset.
+
+    Building and compiling the querysets took 2–3 ms of the page (issue #14): the result
+    is kept per process (:data:`_STATEMENTS`) under everything the querysets read — the
+    user (their areas and what the councils let them read), the filters, the day and the
+    reference data's version (the units of the areas, the holidays of ``due_soon``)."""
+    connection = connections[Dossier.objects.db]
+
+    def build():
+        def compiled(queryset):
+            return filter_dossiers(queryset, filters, today).order_by().values(
+                "pk").query.get_compiler(connection=connection).as_sql()
+
+        try:
+            matching, params = compiled(dossiers_visible_to(user))
+        except EmptyResultSet:  # nothing can match: no statement
+            return ()
+        counts, count_params = [], []
+        for part in dossiers_visible_in_parts(user):
+            try:
+                sql, part_params = compiled(part)
+            except EmptyResultSet:  # e.g. no area: that part counts nothing
+                continue
+            counts.append(f"(SELECT COUNT(*) FROM ({sql}) part)")
+            count_params += part_params
+        q = connection.ops.quote_name
+        d, p, pr = (q(m._meta.db_table) for m in (Dossier, Product, Producer))
+        u = q(Dossier._meta.get_field("unit").related_model._meta.db_table)
+        order = f"{{table}}.{q('updated_at')} DESC, {{table}}.{q('id')} DESC"
+        columns = ", ".join(f"d.{q(c)}" for c in ("id", "state", "registration_type",
+                                                   "due_date"))
+        count = " + ".join(counts) or "0"
+        return (
+            f"SELECT {columns}, p.{q('name')}, pr.{q('name')}, u.{q('name')}, "
+            f"d.{q('round_id')}, d.{q('criteria_set_id')}, {count} "
+            f"FROM {d} d INNER JOIN {p} p ON p.{q('id')} = d.{q('product_id')} "
+            f"INNER JOIN {pr} pr ON pr.{q('id')} = p.{q('producer_id')} "
+            f"INNER JOIN {u} u ON u.{q('id')} = d.{q('unit_id')} "
+            f"WHERE d.{q('id')} IN ({matching} ORDER BY {order.format(table=d)} "
+            f"LIMIT %s OFFSET %s) ORDER BY {order.format(table='d')}",
+            (*count_params, *params), f"SELECT {count}", tuple(count_params))
+
+    return reference.local(version, build, "dossier-list", user.pk,
+                           area_signature(user, *INTAKE_ROLES),
+                           tuple(sorted(filters.items())), today, store=_STATEMENTS)
+
+
+def list_page(user, filters, number, size, today):
+    """Page ``number`` (a string from the address; anything else than a page number: the
+    first page, past the end: the last) of ``size`` rows of the dossiers ``user`` reads
+    that match ``filters`` (``filter_dossiers``), newest change first, as a
+    :class:`~django.core.paginator.Page` of the tuples :func:`rows_html` reads.
+
+    One statement (:func:`_statement`), prepared: the count and the page's dossiers with
+    their product, producer and area; through the ORM the count, the page's ids and its
+    rows were three queries, each built, compiled and planned (issue #14). The rounds and
+    criteria sets of the rows are reference data kept per process
+    (:func:`_reference_rows`). A page past the end costs two more queries (the count, then
+    the last page)."""
+    version = reference.version()
+    statement = _statement(user, filters, today, version)
+    try:
+        number = max(1, int(number))
+    except (TypeError, ValueError):
+        number = 1
+    if not statement:
+        return Page([], 1, Paginator([], size))
+    sql, params, count_sql, count_params = statement
+    with connections[Dossier.objects.db].cursor() as cursor:
+        execute(cursor, sql, [*params, size, (number - 1) * size])
+        found = cursor.fetchall()
+        if found:
+            total = found[0][-1]
+        elif number == 1:
+            total = 0
+        else:
+            cursor.execute(count_sql, count_params)
+            total = cursor.fetchone()[0]
+            last = max(1, -(-total // size))
+            if number > last:
+                number = last
+                execute(cursor, sql, [*params, size, (number - 1) * size])
+                found = cursor.fetchall()
+    paginator = Paginator(range(total), size)
+    return Page(_rows([row[:-1] for row in found], today, version), number, paginator)
+
+
+def _reference_rows(rounds, sets, version):
+    """The rounds and criteria sets of the rows, kept per process at the reference data's
+    version (ocop/versioned_cache.py): a list shows a handful of each, the same on every
+    page; those not kept yet cost a query each (a set's name, a round's number and
+    deadlines change only through a save, which changes the version)."""
+    return (
+        reference.local_rows(version, "list-rounds", rounds, lambda ids: {
+            row[0]: row[1:] for row in EvaluationRound.objects.filter(pk__in=ids).annotate(
+                first_level_kind=Subquery(
+                    ProcessLevel.objects.filter(regime=OuterRef("regime")).order_by("order")
+                    .values("kind")[:1])).values_list(
+                "pk", "number", "year", "unit__name", "level__admin_level",
+                "regime__processing_days", "regime__commune_deadline_working_days",
+                "first_level_kind")}),
+        reference.local_rows(version, "list-sets", sets, lambda ids: {
+            row[0]: row[1:] for row in CriteriaSet.objects.filter(pk__in=ids).values_list(
+                "pk", "set_no", "name", "regime__slug")}))
+
+
+def _rows(found, today, version):
+    """The tuples :func:`rows_html` reads, from the statement's rows (id, state, type, due
+    date, product, producer, area, round id, criteria set id)."""
+    rounds, sets = _reference_rows({row[7] for row in found}, {row[8] for row in found},
+                                   version)
     rows = []
-    for pk in ids:
-        if pk not in dossiers:
-            continue
-        _pk, state, kind, due_date, product, producer, unit, round_id, set_id = dossiers[pk]
+    for pk, state, kind, due_date, product, producer, unit, round_id, set_id in found:
         number, year, round_unit, level, processing, commune_days, first_kind = \
             rounds[round_id]
         running = due_date is not None and deadline_runs(state, kind, processing,

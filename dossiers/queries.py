@@ -91,6 +91,15 @@ def register_reader(fn):
     return fn
 
 
+def _ways_to_read(user):
+    """The conditions under which a (non-admin) user reads a dossier, one per way: the
+    areas, then each registered reader. Each is ``any_of`` (ocop/lookups.py): an index
+    condition each, combined as a bitmap OR, where ``IN (subquery) OR IN (subquery)``
+    scans every dossier."""
+    return [Q(unit__any_of=_units(user).order_by().values("pk")),
+            *(Q(pk__any_of=reader(user).order_by()) for reader in _readers)]
+
+
 def dossiers_visible_to(user):
     """The dossiers of the user's areas, plus those the registered readers add (the
     councils: to read, before and during the meeting, those on the agenda of a council the
@@ -98,13 +107,26 @@ def dossiers_visible_to(user):
     decided by ``dossiers.rules``.)"""
     if is_admin(user):
         return Dossier.objects.all()
-    # "in the area OR read through a council", each side as ``any_of`` (ocop/lookups.py):
-    # an index condition each, combined as a bitmap OR, where ``IN (subquery) OR IN
-    # (subquery)`` scans every dossier.
-    visible = Q(unit__any_of=_units(user).order_by().values("pk"))
-    for reader in _readers:
-        visible |= Q(pk__any_of=reader(user).order_by())
+    ways = _ways_to_read(user)
+    visible = ways[0]
+    for way in ways[1:]:
+        visible |= way
     return Dossier.objects.filter(visible)
+
+
+def dossiers_visible_in_parts(user):
+    """:func:`dossiers_visible_to` as disjoint querysets — each way of reading minus the
+    ways before it — whose counts add up to its count. Counted apart, the areas' part is
+    counted from the area index alone (an index-only scan); counted as the OR, every
+    matching row is read from the table (0.5 ms against 2.4 ms for a commune's 4,500
+    dossiers, the dossier list's count, docs/performance.md)."""
+    if is_admin(user):
+        return [Dossier.objects.all()]
+    parts, before = [], None
+    for way in _ways_to_read(user):
+        parts.append(Dossier.objects.filter(way if before is None else way & ~before))
+        before = way if before is None else before | way
+    return parts
 
 
 def decisions_visible_to(user):

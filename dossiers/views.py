@@ -54,13 +54,12 @@ from .forms import (
     product_context,
     show_service_error,
 )
-from .list_rows import list_rows, rows_html
+from .list_rows import list_page, rows_html
 from .models import DocumentFile, DocumentState, DossierState, Product
 from .queries import (
     INTAKE_ROLES,
     dossiers_visible_to,
     files_visible_to,
-    filter_dossiers,
     producers_visible_to,
     products_visible_to,
 )
@@ -128,12 +127,7 @@ def dossier_list(request):
     form = DossierFilterForm(request.GET or None, user=user)
     filters = form.filters()
     today = timezone.localdate()
-    # Sort, count and page on the dossier table alone (an index serves the order), then
-    # load the 50 rows of the page with their relations.
-    ids = (filter_dossiers(dossiers_visible_to(user), filters, today)
-           .order_by("-updated_at", "-id").values_list("pk", flat=True))
-    page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = list_rows(list(page.object_list), today)
+    page = list_page(user, filters, request.GET.get("page"), PAGE_SIZE, today)
     params = request.GET.copy()
     params.pop("page", None)
     context = {

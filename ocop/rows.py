@@ -21,8 +21,10 @@ outer join without a row. The instances carry the ORM's database converters (JSO
 …) exactly as a queryset would; related instances are attached by the caller.
 """
 
+import hashlib
 import re
 import weakref
+from collections import OrderedDict
 from threading import Lock
 
 from django.conf import settings
@@ -130,3 +132,58 @@ def statement(name, build):
             if found is None:
                 found = _STATEMENTS[name] = build()
     return found
+
+
+#: per DB-API connection: the texts prepared by :func:`execute` → their names, oldest first
+_PREPARED = weakref.WeakKeyDictionary()
+_PREPARED_PER_CONNECTION = 64
+_PLACEHOLDER = re.compile(r"%[s%]")
+
+
+def _numbered(sql):
+    """``sql`` with the ORM's ``%s`` placeholders numbered ``$1, $2, …`` (and ``%%`` back
+    to ``%``): the text of a ``PREPARE``."""
+    count = 0
+
+    def number(match):
+        nonlocal count
+        if match.group() == "%%":
+            return "%"
+        count += 1
+        return f"${count}"
+
+    return _PLACEHOLDER.sub(number, sql), count
+
+
+def execute(cursor, sql, params):
+    """``cursor.execute(sql, params)`` — ``sql`` as the ORM writes it, e.g. a compiled
+    queryset inside a larger statement — run as a prepared statement on PostgreSQL: each
+    connection prepares a text the first time it runs it (keeping the last
+    ``_PREPARED_PER_CONNECTION`` texts), then only executes it. For a statement whose
+    planning costs more than its execution and whose text repeats: the dossier list, whose
+    text changes only with the combination of filters and the shape of the user's area
+    (docs/performance.md). PostgreSQL infers the parameters' types from where they are
+    used."""
+    if connection.vendor != "postgresql" or not settings.OCOP_PREPARED_STATEMENTS:
+        cursor.execute(sql, params)
+        return
+    raw = connection.connection
+    with _LOCK:
+        prepared = _PREPARED.get(raw)
+        if prepared is None:
+            prepared = _PREPARED[raw] = OrderedDict()
+    # a connection is used by one thread at a time: ``prepared`` is this thread's
+    name = prepared.get(sql)
+    if name is None:
+        name = "ocop_q_" + hashlib.md5(sql.encode(), usedforsecurity=False).hexdigest()
+        body, count = _numbered(sql)
+        # on the driver's own cursor, as Statement does: not a query of the request
+        with raw.cursor() as prepare:
+            prepare.execute(f"PREPARE {name} AS {body}")
+            prepared[sql] = name
+            while len(prepared) > _PREPARED_PER_CONNECTION:
+                prepare.execute(f"DEALLOCATE {prepared.popitem(last=False)[1]}")
+    else:
+        prepared.move_to_end(sql)
+    cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params
+                   else f"EXECUTE {name}", params)

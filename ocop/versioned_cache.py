@@ -20,6 +20,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import get_language
 
+from .lru import LRU
+
 
 class VersionedCache:
     def __init__(self, name, seconds):
@@ -31,6 +33,7 @@ class VersionedCache:
             cache.set(self.version_key, time.time_ns(), None)
 
         self.bump_now = bump_now
+        self._local = LRU(512)  # per process: see local()
 
     def bump(self, **_kwargs):
         """A new version now, and again once the transaction commits — once per
@@ -40,6 +43,40 @@ class VersionedCache:
         if connection.in_atomic_block and not any(
                 entry[1] is self.bump_now for entry in connection.run_on_commit):
             transaction.on_commit(self.bump_now)
+
+    def version(self):
+        """The current version (one round trip), or ``None`` while the shared cache is
+        down. A missing version (the cache was emptied) is set, so caching goes on."""
+        found = cache.get(self.version_key)
+        if found is None:
+            cache.add(self.version_key, time.time_ns(), None)
+            found = cache.get(self.version_key)
+        return found
+
+    def local(self, version, compute, *parts, store=None):
+        """``compute()`` kept in this process under ``parts`` (and the active language) at
+        ``version`` (:meth:`version`, read once per request): for values read on every
+        request, where even the shared cache's round trip and unpickling count. Without a
+        version (the shared cache is down) it is computed every time. ``store``: an
+        :class:`~ocop.lru.LRU` of the caller's, for values with many keys."""
+        if version is None:
+            return compute()
+        store = self._local if store is None else store
+        key = (self.name, version, get_language(), *parts)
+        found = store.get(key)
+        if found is None:
+            found = store.put(key, compute())
+        return found
+
+    def local_rows(self, version, name, ids, load):
+        """The rows ``{id: row}`` of the table ``name`` for ``ids``, kept in this process at
+        ``version``: the ids not yet kept are read with ``load(missing_ids)`` (one query)
+        and added; the others cost nothing."""
+        table = self.local(version, dict, "rows", name)
+        missing = set(ids).difference(table)
+        if missing:
+            table.update(load(missing))
+        return table
 
     def key(self, *parts):
         raw = "|".join(str(p) for p in (get_language(), *parts))

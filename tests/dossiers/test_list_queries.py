@@ -1,16 +1,16 @@
 """The dossier list and the dossier page run a fixed number of queries whatever the number of
 dossiers (1 or 1,000), files and transitions: the numbers are pinned here.
 
-List of a district officer, with search and filters (6 queries): the user with their role
-assignments (``ocop.accounts.backends``; the session comes from the cache), the count, the
-ids of the page, the page rows (the dossiers with their product, producer and area; their
-rounds; their criteria sets: three plain queries, only the columns shown). The filter's
+List of a district officer, with search and filters (2 queries): the user with their role
+assignments (``ocop.accounts.backends``; the session comes from the cache), then one
+statement with the count and the page's rows (the dossiers with their product, producer
+and area; ``dossiers/list_rows.py``). The rows' rounds and criteria sets, the filter's
 round and criteria-set choices and the pre-2025 provinces a current province absorbed are
-reference data, cached at its version (``ocop/versioned_cache.py``): read on the first visit
-(2 more queries; department staff: 3), not again until a round, a criteria set or a unit
-changes. Department staff: the same 6. A commune officer: the same 6; the area and what the
+reference data, kept at its version (``ocop/versioned_cache.py``): read on the first visit
+(4 more queries; department staff: 5), not again until a round, a criteria set or a unit
+changes. Department staff: the same 2. A commune officer: the same 2; the area and what the
 councils let them read as ``unit = ANY(ARRAY(…)) OR id = ANY(ARRAY(…))`` (each side an index
-condition; issue #14).
+condition; issue #14), counted part by part.
 
 Dossier page (8 queries): the user with their role assignments, the dossier with everything its
 summary shows, the area check of the buttons, checklist lines, files, criteria count,
@@ -36,14 +36,14 @@ pytestmark = pytest.mark.django_db
 
 PDF = PDF_BYTES  # a real one-page PDF: uploads are opened by pypdf
 
-#: Pinned query counts (see the module docstring); the list pages the ids of the filtered
-#: dossiers, then loads the page's rows: count + ids + rows.
-LIST_QUERIES = 6
-LIST_QUERIES_STAFF = 6
-#: the first visit also reads the reference data (the filter's choices; for department
-#: staff, the provinces their province absorbed)
-FIRST_LIST_QUERIES = LIST_QUERIES + 2
-FIRST_LIST_QUERIES_STAFF = LIST_QUERIES_STAFF + 3
+#: Pinned query counts (see the module docstring): the user, then the count and the page's
+#: rows in one statement.
+LIST_QUERIES = 2
+LIST_QUERIES_STAFF = 2
+#: the first visit also reads the reference data (the filter's choices, the rows' rounds
+#: and criteria sets; for department staff, the provinces their province absorbed)
+FIRST_LIST_QUERIES = LIST_QUERIES + 4
+FIRST_LIST_QUERIES_STAFF = LIST_QUERIES_STAFF + 5
 DETAIL_QUERIES = 8
 
 

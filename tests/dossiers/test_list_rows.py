@@ -9,7 +9,7 @@ import pytest
 from django.utils import translation
 from django.utils.translation import gettext
 
-from dossiers.list_rows import list_rows, rows_html
+from dossiers.list_rows import list_page, rows_html
 from ocop.accounts.models import Role
 from tests import factories
 from tests.i18n import vi
@@ -79,15 +79,45 @@ def test_no_running_deadline_shows_a_dash_and_no_flag(client, area):
     assert f'<td class="date">{FUTURE:%d/%m/%Y}</td>' in row_of(html, pending)
 
 
-def test_rows_keep_the_page_order_and_skip_unknown_ids(area):
+def test_a_page_holds_the_count_and_its_rows_newest_change_first(area):
     first = factories.dossier(area["round"], state="submitted")
     second = factories.dossier(area["round"], state="draft")
+    third = factories.dossier(area["round"], state="returned")
+    first.save()  # the latest change: first in the list
+    today = datetime.date(2024, 6, 10)
 
-    rows = list_rows([second.pk, 999_999_999, first.pk], datetime.date(2024, 6, 10))
+    officer = area["officer"]
+    page = list_page(officer, {}, "1", 2, today)
+    assert page.paginator.count == 3 and page.paginator.num_pages == 2
+    assert [row[0] for row in page.object_list] == [first.pk, third.pk]
+    assert [row[1] for row in page.object_list] == ["submitted", "returned"]
+    html = rows_html(page.object_list)
+    assert html.index(f'id="dossier-{first.pk}"') < html.index(f'id="dossier-{third.pk}"')
 
-    assert [row[0] for row in rows] == [second.pk, first.pk]
-    html = rows_html(rows)
-    assert html.index(f'id="dossier-{second.pk}"') < html.index(f'id="dossier-{first.pk}"')
+    last = list_page(officer, {}, "2", 2, today)
+    assert (last.number, [row[0] for row in last.object_list]) == (2, [second.pk])
+    assert last.has_previous() and not last.has_next()
+
+
+@pytest.mark.parametrize(("asked", "shown"), [("9", 2), ("abc", 1), (None, 1), ("0", 1),
+                                               ("-3", 1), ("1.5", 1)])
+def test_a_page_past_the_end_is_the_last_and_a_bad_number_the_first(area, asked, shown):
+    for _i in range(3):
+        factories.dossier(area["round"], state="submitted")
+
+    page = list_page(area["officer"], {}, asked, 2, datetime.date(2024, 6, 10))
+
+    assert page.number == shown and page.paginator.count == 3
+    assert len(page.object_list) == (1 if shown == 2 else 2)
+
+
+def test_a_filter_matching_nothing_is_an_empty_first_page(area):
+    factories.dossier(area["round"], state="submitted")
+
+    for asked in ("1", "4"):
+        page = list_page(area["officer"], {"state": "rejected"}, asked, 50,
+                         datetime.date(2024, 6, 10))
+        assert (page.number, page.paginator.count, page.object_list) == (1, 0, [])
 
 
 def test_a_dossier_read_through_a_council_shows_its_own_round(client, area, make_user):
@@ -103,3 +133,83 @@ def test_a_dossier_read_through_a_council_shows_its_own_round(client, area, make
 
     assert f'<span class="small muted">{other_round.unit.name}</span>' in row_of(html,
                                                                                   on_agenda)
+
+
+# --- one statement, kept per process (issue #14): counted once, and as fresh as the data ----
+
+
+def count_on(html):
+    """The number the list's count line shows."""
+    line = html[html.index('<p class="result-count">'):]
+    return int("".join(ch for ch in line[:line.index("</p>")] if ch.isdigit()))
+
+
+@pytest.fixture
+def seated(area, make_user):
+    """The district officer also sits on a council whose agenda holds a dossier of their
+    own district and one of another district."""
+    units = area["units"]
+    own = factories.dossier(area["round"], state="in_evaluation")
+    other_round = factories.evaluation_round(units["phongdien"])
+    other = factories.dossier(other_round, state="in_evaluation")
+    outside = factories.dossier(other_round, state="submitted")
+    member = make_user("chu.tich")
+    council = factories.council(units["ninhkieu"], [member, area["officer"]])
+    meeting = factories.session(council, area["round"], [own, other])
+    return {"own": own, "other": other, "outside": outside, "meeting": meeting,
+            "council": council, "chair": member}
+
+
+def test_a_dossier_of_the_area_on_the_agenda_is_counted_once(client, area, seated):
+    factories.dossier(area["round"], state="submitted")
+
+    html = login(client, area["officer"]).get("/dossiers/").content.decode()
+
+    # the district's two dossiers and the other district's one on the agenda
+    assert count_on(html) == 3 == html.count('<tr id="dossier-')
+    assert f'id="dossier-{seated["outside"].pk}"' not in html
+
+
+def test_the_list_follows_the_agenda_and_recusals_at_once(client, area, seated):
+    from councils.models import AgendaItem, Recusal
+
+    c = login(client, area["officer"])
+    assert count_on(c.get("/dossiers/").content.decode()) == 2
+    AgendaItem.objects.create(session=seated["meeting"], dossier=seated["outside"], order=9)
+    html = c.get("/dossiers/").content.decode()
+    assert count_on(html) == 3 and f'id="dossier-{seated["outside"].pk}"' in html
+
+    member = seated["council"].members.get(user=area["officer"])
+    Recusal.objects.create(session=seated["meeting"], member=member,
+                           dossier=seated["other"], reason="Người thân",
+                           recorded_by=seated["chair"])
+    html = c.get("/dossiers/").content.decode()
+    assert count_on(html) == 2 and f'id="dossier-{seated["other"].pk}"' not in html
+
+
+def test_the_list_follows_a_new_role_at_once(client, area):
+    from ocop.accounts.models import RoleAssignment
+
+    theirs = factories.dossier(factories.evaluation_round(area["units"]["phongdien"]),
+                               state="submitted")
+    c = login(client, area["officer"])
+    assert f'id="dossier-{theirs.pk}"' not in c.get("/dossiers/").content.decode()
+
+    RoleAssignment.objects.create(user=area["officer"], role=Role.LOCAL_OFFICER,
+                                  unit=area["units"]["phongdien"])
+    assert f'id="dossier-{theirs.pk}"' in c.get("/dossiers/").content.decode()
+
+
+def test_near_their_deadline_follows_a_new_holiday_the_same_day(client, area):
+    from dossiers.deadlines import working_days_after
+    from dossiers.models import PublicHoliday
+
+    today = datetime.date(2024, 6, 10)  # era_148: a Monday
+    fourth = working_days_after(today, 4)
+    dossier = factories.dossier(area["round"], state="submitted", due_date=fourth)
+    c = login(client, area["officer"])
+    assert f'id="dossier-{dossier.pk}"' not in c.get("/dossiers/?due_soon=on").content.decode()
+
+    PublicHoliday.objects.create(date=datetime.date(2024, 6, 11), name="Nghỉ bù")
+    assert working_days_after(today, 3) == fourth
+    assert f'id="dossier-{dossier.pk}"' in c.get("/dossiers/?due_soon=on").content.decode()

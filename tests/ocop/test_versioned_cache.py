@@ -5,12 +5,14 @@ made through a save, a delete or a loader shows at once."""
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from dossiers.models import EvaluationRound
 from ocop.accounts.models import Role
 from ocop.regions.models import AdministrativeUnit, Level, absorbed_provinces
 from ocop.versioned_cache import VersionedCache, reference
 from tests import factories
+from tests.i18n import vi
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +123,72 @@ def test_the_filter_choices_are_per_area(client, cantho, make_user, criteria, er
                                                     cantho["phongdien"])))
     assert f'<option value="{nk.pk}"' in nk_html and f'<option value="{pd.pk}"' not in nk_html
     assert f'<option value="{pd.pk}"' in pd_html and f'<option value="{nk.pk}"' not in pd_html
+
+
+# --- kept per process at a version (VersionedCache.local, issue #14) ---------------------------
+
+
+def test_a_local_value_is_kept_per_version_parts_and_language():
+    family = VersionedCache("test-local", lambda: 60)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return [len(calls)]
+
+    family.bump_now()
+    first = family.version()
+    assert family.local(first, compute, "a") == [1]
+    assert family.local(first, compute, "a") == [1]  # kept: not computed again
+    assert family.local(first, compute, "b") == [2]
+    with translation.override("en"):
+        assert family.local(first, compute, "a") == [3]  # another language
+    family.bump()
+    second = family.version()
+    assert second != first
+    assert family.local(second, compute, "a") == [4]
+    # without a version (the shared cache down) nothing is kept
+    assert family.local(None, compute, "a") == [5]
+    assert family.local(None, compute, "a") == [6]
+
+
+def test_a_lost_version_is_set_again():
+    family = VersionedCache("test-lost", lambda: 60)
+    cache.delete(family.version_key)  # the shared cache was emptied (a Redis restart)
+    found = family.version()
+    assert found is not None and family.version() == found
+
+
+def test_local_rows_read_only_the_ids_not_kept():
+    family = VersionedCache("test-rows", lambda: 60)
+    family.bump_now()
+    asked = []
+
+    def load(ids):
+        asked.append(sorted(ids))
+        return {pk: f"row {pk}" for pk in ids}
+
+    version_ = family.version()
+    assert family.local_rows(version_, "t", {1, 2}, load)[2] == "row 2"
+    table = family.local_rows(version_, "t", {2, 3}, load)
+    assert (table[1], table[3]) == ("row 1", "row 3")
+    family.local_rows(version_, "t", {1, 3}, load)
+    assert asked == [[1, 2], [3]]
+    family.bump()
+    family.local_rows(family.version(), "t", {1}, load)
+    assert asked[-1] == [1]  # a new version: read again
+
+
+def test_the_filter_fields_show_each_search_and_its_errors(client, officer):
+    c = login(client, officer)
+    first = c.get("/dossiers/?q=bưởi").content.decode()
+    second = c.get("/dossiers/?q=mắm&round=abc").content.decode()
+    again = c.get("/dossiers/?q=bưởi").content.decode()
+
+    assert 'name="q" value="bưởi"' in first and 'name="q" value="bưởi"' in again
+    assert 'name="q" value="mắm"' in second and "bưởi" not in second
+    # the unusable round is reported next to its field, and only for that request
+    assert 'id="id_round_errors"' in second and 'id="id_round_errors"' not in again
+    with translation.override("en"):
+        english = c.get("/dossiers/?q=bưởi", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "All rounds" in english and vi("All rounds") in first
