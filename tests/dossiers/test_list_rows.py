@@ -9,6 +9,7 @@ import pytest
 from django.utils import translation
 from django.utils.translation import gettext
 
+from dossiers import list_rows
 from dossiers.list_rows import list_page, rows_html
 from ocop.accounts.models import Role
 from tests import factories
@@ -213,3 +214,27 @@ def test_near_their_deadline_follows_a_new_holiday_the_same_day(client, area):
     PublicHoliday.objects.create(date=datetime.date(2024, 6, 11), name="Nghỉ bù")
     assert working_days_after(today, 3) == fourth
     assert f'id="dossier-{dossier.pk}"' in c.get("/dossiers/?due_soon=on").content.decode()
+
+
+def test_the_page_is_read_along_the_index_when_many_match_else_sorted():
+    # 50,000 dossiers: a commune of 4,500 along the index, a commune of 90 sorted
+    assert list_rows._way(0, 50, 4_500, 50_000) == "index"
+    assert list_rows._way(0, 50, 90, 50_000) == "sorted"
+    assert list_rows._way(0, 50, 50_000, 50_000) == "index"
+    # a deep page of the same commune: sorting is cheaper than walking the index
+    assert list_rows._way(4_450, 50, 4_500, 50_000) == "sorted"
+
+
+@pytest.mark.parametrize("way", ["index", "sorted"])
+def test_both_ways_give_the_same_page(area, monkeypatch, way):
+    made = [factories.dossier(area["round"], state="submitted") for _i in range(5)]
+    for dossier in made[1::2]:
+        dossier.save()  # changed later: first
+    expected = [d.pk for d in made[1::2][::-1]] + [d.pk for d in made[::2][::-1]]
+    monkeypatch.setattr(list_rows, "_way", lambda *args: way)
+
+    first = list_page(area["officer"], {}, "1", 3, datetime.date(2024, 6, 10))
+    second = list_page(area["officer"], {}, "2", 3, datetime.date(2024, 6, 10))
+
+    assert [row[0] for row in first.object_list + second.object_list] == expected
+    assert first.paginator.count == 5 and second.number == 2
