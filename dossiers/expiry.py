@@ -70,6 +70,7 @@ from .models import (
     RatingState,
     RegistrationType,
 )
+from .stats import statistics
 
 #: A re-evaluation dossier in these states is no longer waiting for a result.
 FINISHED = (DossierState.RECOGNISED, DossierState.NOT_RECOGNISED, DossierState.WITHDRAWN,
@@ -463,6 +464,9 @@ def check_rating_expiry(day=None, *, set_based=None):
         result = {state: sorted(pk for pk, s, _u in moved if s == state)
                   for state in ("due", "expired")}
         if moved:
+            # a bulk UPDATE sends no signal: the figures and lists counted at the
+            # statistics' version count again (docs/statistics.md, "Cache")
+            statistics.bump()
             record("ratings.expiry_checked", after={
                 "day": day.isoformat(), "regime": regime.slug if regime else None, **result,
                 "notified": notified})

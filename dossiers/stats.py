@@ -552,8 +552,8 @@ def area_units(ratings):
 # of the user's area (their roles' units, or "admin"), the filters, the day, the language and
 # the data version. The version changes after the commit of every save or delete of a row the
 # figures count (ratings, dossiers, revocations, decisions, producers, products, rounds), so
-# a change made through the pages or the API shows at once; a bulk UPDATE (the nightly
-# expiry job) shows within the cache's lifetime.
+# a change made through the pages or the API shows at once; the bulk writers without
+# signals (the register import, the nightly expiry job) bump the version themselves.
 
 def cache_seconds():
     return int(getattr(settings, "STATS_CACHE_SECONDS", 120))

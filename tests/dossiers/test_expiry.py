@@ -239,6 +239,23 @@ def test_a_second_run_changes_and_records_nothing(make_rating, check):
     assert AuditEvent.objects.filter(action="ratings.expiry_checked").count() == events == 1
 
 
+def test_a_run_that_moved_ratings_changes_the_statistics_version(make_rating, check):
+    """The bulk UPDATE sends no signal: the dashboard's figures and the counts kept at the
+    statistics' version are counted again after a run that moved a rating, not after one
+    that moved nothing (docs/statistics.md, "Cache")."""
+    from dossiers.stats import statistics
+
+    make_rating("148", D(2026, 3, 31))
+    with transaction.atomic():
+        pass  # the ratings' own saves bumped it: start from here
+    before = statistics.version()
+    assert moves(check(D(2026, 4, 2)))["expired"]
+    after = statistics.version()
+    assert after != before
+    check(D(2026, 4, 2))  # nothing left to move
+    assert statistics.version() == after
+
+
 def test_revoked_and_replaced_ratings_are_left_alone(make_rating, check):
     revoked = make_rating("148", D(2026, 3, 31), state=RatingState.REVOKED)
     replaced = make_rating("148", D(2026, 3, 31), state=RatingState.REPLACED)
