@@ -353,10 +353,8 @@ def _import(register_import):
     writer.write(batch, processed)
     writer.settle()
     from .expiry import check_rating_expiry
-    from .stats import statistics
 
     check_rating_expiry(timezone.localdate())
-    statistics.bump()  # bulk inserts send no signal: the dashboard counts again now
     with transaction.atomic():
         imported = register_import.rows.filter(done=True, rating__isnull=False,
                                                outcome=RowOutcome.CREATE).count()
@@ -419,6 +417,7 @@ class _Writer:
                              or _("Already present (imported meanwhile).")))
             RegisterImport.objects.filter(pk=self.register_import.pk).update(
                 rows_done=processed)
+            _bump_statistics()
 
     def _create_producers(self, verdicts):
         new = {}
@@ -530,6 +529,16 @@ class _Writer:
                         demote.append(rating)
                 Rating.objects.bulk_update(demote, ["state", "replaced_by"])
                 Rating.objects.filter(pk__in=promote).update(state=RatingState.VALID)
+                _bump_statistics()
+
+
+def _bump_statistics():
+    """Each batch commits on its own with bulk writes, which send no signal: the figures
+    and the lists kept at the statistics' version count again once it commits — also when
+    a later batch fails (docs/statistics.md, "Cache")."""
+    from .stats import statistics
+
+    statistics.bump()
 
 
 def sweep_stale(now=None):

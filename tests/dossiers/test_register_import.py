@@ -307,3 +307,37 @@ def test_a_failed_attempt_waits_again_and_the_next_one_finishes(
     register_import.refresh_from_db()
     assert register_import.state == ImportState.DONE and register_import.reason == ""
     assert Rating.objects.count() == 3
+
+
+def test_a_batch_written_changes_the_statistics_version_even_if_a_later_step_fails(
+        staff, django_capture_on_commit_callbacks, monkeypatch):
+    """The batches are bulk writes, committed one by one, without signals: each changes
+    the statistics' version itself, so the ratings it wrote are counted at once by the
+    dashboard and the lists kept at that version — also when the import stops later."""
+    from dossiers.stats import statistics
+
+    register_import = start(staff, csv_file(GOOD), django_capture_on_commit_callbacks)
+    register_import.refresh_from_db()
+    imports.confirm_import(staff, register_import, queue=False)
+
+    def broken(self):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(imports._Writer, "settle", broken)
+    before = statistics.version()
+    with pytest.raises(RuntimeError):
+        imports.run_import(register_import.pk)
+    assert Rating.objects.count() == 3
+    assert statistics.version() != before
+
+
+def test_every_batch_changes_the_statistics_version(staff, django_capture_on_commit_callbacks):
+    """Also a batch whose rows need no new decision (a decision's save would have changed
+    it through its signal)."""
+    from dossiers.stats import statistics
+
+    register_import = start(staff, csv_file(GOOD), django_capture_on_commit_callbacks)
+    before = statistics.version()
+    imports._Writer(register_import).write([], 0)
+    assert statistics.version() != before
+
