@@ -246,7 +246,9 @@ def seed_oversight():
         producer_name=producer, producer_address=address, score=60 + n % 40,
         stars=3 + n % 3) for n, (pk, _product_id, product, producer, address)
         in enumerate(recognised)], batch_size=2000)
-    states = ["valid"] * 6 + ["due", "expired", "expired", "revoked"]
+    # revocations are rare (one rating in 50 here; the register's few per year): the
+    # revocations page looks each one's area up (docs/performance.md, "The other lists")
+    states = ["valid"] * 30 + ["due"] * 8 + ["expired"] * 11 + ["revoked"]
     Rating.objects.bulk_create([Rating(
         product_id=product_id, regime_id=round_.regime_id, decision=decisions[n // 20],
         stars=3 + n % 3, score=60 + n % 40, decision_number=decisions[n // 20].reference,

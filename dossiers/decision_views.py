@@ -11,8 +11,6 @@ import itertools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ocop.documents.pdf import content_disposition, pdf_response
 
-from . import certificates, decisions, forwarding, issuing, rules
+from . import certificates, decision_rows, decisions, forwarding, issuing, rules
 from .decision_forms import CentralResultForm, DraftTextsForm, IssueForm, ReceiveForm
 from .forms import show_service_error
 from .models import Decision, DecisionState, JobStatus
@@ -55,18 +53,12 @@ def _may(user, action, decision):
 @require_GET
 def decision_list(request):
     _intake_only(request)
-    visible = recognition_decisions_visible_to(request.user).select_related(
-        "issuer_unit", "regime")
-    visible = visible.annotate(lines=Count("items"))
-    drafts = list(visible.filter(state=DecisionState.DRAFT).order_by("-created_at")[:100])
-    issued = Paginator(visible.exclude(state=DecisionState.DRAFT)
-                       .order_by("-date", "-number", "-id"), PAGE_SIZE)
-    page = issued.get_page(request.GET.get("page"))
+    drafts, page, pending_count, forwarded_count = decision_rows.decision_page(
+        request.user, request.GET.get("page"), PAGE_SIZE)
     return render(request, "dossiers/decisions/list.html", {
-        "drafts": drafts, "page": page, "pending_count": decisions.pending_results(
-            request.user).count(),
-        "forwarded_count": forwarding.awaiting_round(
-            dossiers_visible_to(request.user)).count(),
+        "drafts": drafts, "draft_rows": decision_rows.drafts_html(drafts), "page": page,
+        "rows": decision_rows.issued_html(page.object_list),
+        "pending_count": pending_count, "forwarded_count": forwarded_count,
     })
 
 

@@ -23,7 +23,7 @@ from ocop.accounts.queries import visible_units
 from ocop.documents.pdf import content_disposition
 from ocop.regions.models import Level
 
-from . import decisions, inspections, revocations, rules, uploads
+from . import decisions, inspections, revocation_rows, revocations, rules, uploads
 from .forms import show_service_error
 from .inspection_forms import (
     ConcludeForm,
@@ -349,15 +349,12 @@ def _annotate_deadlines(revocations_, today):
 def revocation_list(request):
     """The revocations of the user's area with their deadline (days left or overdue)."""
     _intake_only(request)
-    rows = (revocations_visible_to(request.user)
-            .select_related("rating__product__producer__unit", "decision")
-            .order_by("state", "deadline", "-id"))
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, pending_count = revocation_rows.revocation_page(
+        request.user, request.GET.get("page"), PAGE_SIZE)
     today = timezone.localdate()
-    page.object_list = _annotate_deadlines(list(page.object_list), today)
     return render(request, "dossiers/inspections/revocations.html", {
-        "page": page, "today": today,
-        "pending_count": len(inspections.pending_revocations(request.user)),
+        "page": page, "today": today, "rows": revocation_rows.rows_html(page.object_list, today),
+        "pending_count": pending_count,
     })
 
 

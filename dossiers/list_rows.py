@@ -8,8 +8,6 @@ below they take about 3 ms. The markup is the one the template wrote, byte for b
 (``tests/dossiers/test_list_rows.py`` renders a row both ways).
 """
 
-from html import escape as _escape
-
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connections
@@ -26,16 +24,12 @@ from scoring.models import CriteriaSet, ProcessLevel
 
 from .deadlines import deadline_runs
 from .models import Dossier, EvaluationRound, Producer, Product, RegistrationType
+from .page_rows import escape
+from .page_rows import way as _way
 from .queries import INTAKE_ROLES, dossiers_visible_in_parts, dossiers_visible_to, filter_dossiers
 from .rules import state_label_of
 
 _PK = 2_147_483_647  # a placeholder id: the detail address is reversed once per page
-
-
-def escape(value):
-    """``django.utils.html.escape`` without its wrapping (the same characters: it calls
-    the standard library's); a fifth of the rows' time went to the wrapping."""
-    return _escape(str(value))
 
 
 #: the list's statements per process (:func:`_statements`): compiled once per user, filters,
@@ -151,13 +145,6 @@ def list_page(user, filters, number, size, today):
             number = 1
     paginator = Paginator(range(total), size)
     return Page(_rows(found, today, version), number, paginator)
-
-
-def _way(offset, size, total, highest):
-    """``"index"`` when walking the index of the order is expected to read no more entries
-    than there are matching dossiers (``total`` of about ``highest`` dossiers), else
-    ``"sorted"`` (:func:`list_page`)."""
-    return "index" if (offset + size) * highest <= total * total else "sorted"
 
 
 def _reference_rows(rounds, sets, version):

@@ -55,6 +55,10 @@ class Producer(models.Model):
         verbose_name = _("producer")
         verbose_name_plural = _("producers")
         ordering = ["name"]
+        # the producer list's order, with the area to filter it by from the index alone
+        # (dossiers/producer_rows.py, docs/performance.md)
+        indexes = [models.Index(fields=["name", "id"], include=["unit"],
+                                name="producer_list_order")]
 
     def __str__(self):
         return self.name
@@ -203,6 +207,15 @@ class Dossier(models.Model):
             models.Index(fields=["round", "state"]),
             # the list's order: its first page reads the first index entries and stops
             models.Index(fields=["-updated_at", "-id"], name="dossier_list_order"),
+            # the decisions page (docs/performance.md, "Ratings, decisions and
+            # revocations") reads the dossiers of an area from this index alone: their ids
+            # (the decisions recognising a product of the area, decisions_visible_to),
+            # the results waiting for a decision (decisions.awaiting_decision) and the
+            # forwarded dossiers waiting for a round (forwarding.awaiting_round). Not
+            # partial: a prepared statement's generic plan, whose state is a parameter,
+            # could not use a partial index
+            models.Index(fields=["unit", "state", "result_stars", "round", "id"],
+                         name="dossier_unit_state_ids"),
         ]
 
     def __str__(self):
@@ -640,6 +653,9 @@ class Rating(models.Model):
         verbose_name = _("rating")
         verbose_name_plural = _("ratings")
         ordering = ["-decision_date", "-id"]
+        # the register's order: its page of 50 read from the index (dossiers/rating_rows.py)
+        indexes = [models.Index(fields=["-decision_date", "-id"],
+                                name="rating_register_order")]
         constraints = [
             models.CheckConstraint(condition=Q(stars__gte=3) & Q(stars__lte=5),
                                    name="rating_stars_3_to_5"),

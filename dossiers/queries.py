@@ -129,31 +129,41 @@ def dossiers_visible_in_parts(user):
     return parts
 
 
-def decisions_visible_to(user):
+def decisions_visible_to(user, *, drafts=False):
     """Decisions issued (or drafted) by a People's Committee of the user's areas, and
     decisions recognising a product of their areas (a commune officer reads the province's
-    decision on their commune's products; drafts only with the issuer's area)."""
+    decision on their commune's products; drafts only with the issuer's area).
+    ``drafts=True``: the drafts among them alone, read without the second way."""
     if is_admin(user):
-        return Decision.objects.all()
-    units = _units(user)
+        return Decision.objects.filter(state="draft") if drafts else Decision.objects.all()
+    units = _units(user).order_by().values("pk")
+    if drafts:
+        return Decision.objects.filter(state="draft", issuer_unit__any_of=units)
+    # the second way is looked for only among the decisions the first does not give: a
+    # province's own decisions are not searched item by item; the area's dossiers are read
+    # from the ``dossier_unit_state_ids`` index alone (docs/performance.md)
     return Decision.objects.filter(
-        Q(issuer_unit__any_of=units.order_by().values("pk"))
-        | Q(pk__any_of=Decision.objects.filter(items__dossier__unit__in=units)
+        Q(issuer_unit__any_of=units)
+        | Q(pk__any_of=Decision.objects.exclude(issuer_unit__any_of=units)
+            .filter(items__dossier__unit__any_of=units)
             .exclude(state="draft").order_by().values("pk")))
 
 
-def recognition_decisions_visible_to(user):
+def recognition_decisions_visible_to(user, *, drafts=False):
     """The recognition decisions of :func:`decisions_visible_to` (the decisions pages, API
     and counts); a revocation decision is reached through its revocation
     (docs/ratings-lifecycle.md)."""
-    return decisions_visible_to(user).filter(kind=DecisionKind.RECOGNITION)
+    return decisions_visible_to(user, drafts=drafts).filter(kind=DecisionKind.RECOGNITION)
 
 
 def ratings_visible_to(user):
-    """Ratings of the products of the user's areas."""
+    """Ratings of the products of the user's areas. The area is ``any_of``
+    (ocop/lookups.py): its units are read once, before the ratings, so the register's
+    rows walk its order's index (docs/performance.md)."""
     if is_admin(user):
         return Rating.objects.all()
-    return Rating.objects.filter(product__producer__unit__in=_units(user))
+    return Rating.objects.filter(
+        product__producer__unit__any_of=_units(user).order_by().values("pk"))
 
 
 def documents_visible_to(user):
@@ -223,9 +233,16 @@ def inspections_visible_to(user):
 
 
 def revocations_visible_to(user):
-    """Revocations of ratings of products of the user's areas."""
+    """Revocations of ratings of products of the user's areas. Each revocation's unit is
+    looked up through its rating, product and producer (a subquery per revocation: there
+    are few), where the join read every rating of the table (docs/performance.md)."""
+    from django.db.models import OuterRef, Subquery
+
     from .models import Revocation
 
     if is_admin(user):
         return Revocation.objects.all()
-    return Revocation.objects.filter(rating__product__producer__unit__in=_units(user))
+    unit = Subquery(Rating.objects.filter(pk=OuterRef("rating_id")).order_by()
+                    .values("product__producer__unit")[:1])
+    return Revocation.objects.alias(area_unit=unit).filter(
+        area_unit__any_of=_units(user).order_by().values("pk"))

@@ -9,7 +9,6 @@ grow with the number of ratings (``tests/dossiers/test_rating_pages.py``).
 """
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -19,14 +18,13 @@ from django.views.decorators.vary import vary_on_headers
 from ocop.accounts.queries import has_role, is_admin
 from ocop.documents.pdf import content_disposition
 
-from . import rules
+from . import rating_rows, rules
 from .queries import INTAKE_ROLES, ratings_visible_to
 from .ratings import (
     RatingFilterForm,
     certificate_status,
     criteria_set_of,
     filter_ratings,
-    register_order,
     register_rows,
 )
 
@@ -47,21 +45,20 @@ def rating_list(request):
     user = request.user
     if not (is_admin(user) or has_role(user, *INTAKE_ROLES)):
         return render(request, "dossiers/ratings/list.html", {"no_role": True})
-    visible = ratings_visible_to(user)  # the area is read once, reused by the choices
-    form = RatingFilterForm(request.GET or None, ratings=visible)
+    versions = rating_rows.versions()
+    form = RatingFilterForm(request.GET or None, ratings=None,
+                            choices=rating_rows.filter_choices(user, versions))
     filters = form.filters()
     today = timezone.localdate()
-    rows = register_order(register_rows(filter_ratings(visible, filters, today)), filters)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    ratings = list(page.object_list)
-    for rating in ratings:
-        rating.criteria_set = criteria_set_of(rating)
+    page = rating_rows.register_page(user, filters, request.GET.get("page"), PAGE_SIZE,
+                                     today, versions)
     params = request.GET.copy()
     params.pop("page", None)
     context = {
         "form": form,
         "page": page,
-        "ratings": ratings,
+        "ratings": page.object_list,
+        "rows_html": rating_rows.rows_html(page.object_list),
         "query": params.urlencode(),
         "filtered": bool(filters),
         "today": today,
@@ -69,6 +66,7 @@ def rating_list(request):
     }
     if _wants_fragment(request):
         return render(request, "dossiers/ratings/_results.html", context)
+    context["form_fields"] = rating_rows.fields_html(form, user, versions)
     return render(request, "dossiers/ratings/list.html", context)
 
 

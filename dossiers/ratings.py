@@ -46,6 +46,7 @@ from ocop.text import fold
 from scoring.models import CriteriaSet
 
 from . import rules
+from .forms import _LazyChoices
 from .forwarding import goes_to_central
 from .models import (
     ACTIVE_RATING_STATES,
@@ -209,6 +210,14 @@ def criteria_set_choices(ratings):
     return [(cs.pk, str(cs)) for cs in sets]
 
 
+def register_choices(ratings):
+    """``(areas, complete, criteria sets)``: the choices of :class:`RatingFilterForm` for
+    ``ratings`` (two queries; ``dossiers.rating_rows.filter_choices`` keeps them per
+    process)."""
+    areas, complete = area_choices(ratings)
+    return areas, complete, criteria_set_choices(ratings)
+
+
 class ValidFiltersMixin:
     """``filters()`` of a GET filter form whose ``area`` choice is one of ``self.areas``
     (the ratings register, the statistics)."""
@@ -264,18 +273,22 @@ class RatingFilterForm(ValidFiltersMixin, forms.Form):
         widget=forms.TextInput(attrs={"type": "month", "placeholder": "2027-01"}),
         error_messages={"invalid": _("Enter a month as YYYY-MM, e.g. 2027-01.")})
 
-    def __init__(self, *args, ratings, **kwargs):
+    def __init__(self, *args, ratings, choices=None, **kwargs):
+        """``choices``: :func:`register_choices` of ``ratings``, when the caller keeps them
+        (``dossiers.rating_rows.filter_choices``); ``ratings`` is then not read. The options
+        are labelled when first iterated (rendering, or checking a value asked for): the
+        register's kept fields need neither."""
         super().__init__(*args, **kwargs)
-        areas, complete = area_choices(ratings)
+        areas, complete, sets = choices or register_choices(ratings)
         self.areas = {unit.pk: unit for unit in areas}
-        self.fields["area"].choices = [("", _("All areas")),
-                                       *((unit.pk, _unit_label(unit)) for unit in areas)]
+        self.fields["area"].choices = _LazyChoices(lambda: [
+            ("", _("All areas")), *((unit.pk, _unit_label(unit)) for unit in areas)])
         if not complete:
             self.fields["area"].help_text = _(
                 "Too many areas to list them all: choose a district or a province, or "
                 "search for the producer.")
-        self.fields["criteria_set"].choices = [("", _("All criteria sets")),
-                                               *criteria_set_choices(ratings)]
+        self.fields["criteria_set"].choices = _LazyChoices(
+            lambda: [("", _("All criteria sets")), *sets])
 
 
 

@@ -16,7 +16,6 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -55,7 +54,9 @@ from .forms import (
     show_service_error,
 )
 from .list_rows import list_page, rows_html
-from .models import DocumentFile, DocumentState, DossierState, Product
+from .models import DocumentFile, DocumentState, DossierState
+from .producer_rows import producer_page
+from .producer_rows import rows_html as producer_rows_html
 from .queries import (
     INTAKE_ROLES,
     dossiers_visible_to,
@@ -318,15 +319,12 @@ def _product(request, pk):
 @require_GET
 def producer_list(request):
     """The producers of the user's areas with their products, each with its edit and
-    delete links (a fixed number of queries per page)."""
+    delete links: one statement for the page, its rows written in Python
+    (``dossiers/producer_rows.py``)."""
     _intake_only(request)
-    producers = (producers_visible_to(request.user).select_related("unit")
-                 .prefetch_related(Prefetch("products", queryset=Product.objects
-                                            .select_related("criteria_set__regime")
-                                            .order_by("name")))
-                 .order_by("name", "pk"))
-    page = Paginator(producers, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "dossiers/producer_list.html", {"page": page})
+    page = producer_page(request.user, request.GET.get("page"), PAGE_SIZE)
+    return render(request, "dossiers/producer_list.html",
+                  {"page": page, "rows_html": producer_rows_html(page.object_list)})
 
 
 @login_required

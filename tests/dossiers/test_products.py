@@ -404,12 +404,16 @@ def test_a_product_with_a_dossier_is_not_deleted(client, world):
 
 def test_producer_list_shows_the_area_only_with_constant_queries(client, world,
                                                                   django_assert_num_queries):
+    """Two queries whatever the number of producers and products: the user with their
+    roles, and one statement with the page's producers, their areas and products (and
+    their count when it is not kept yet, dossiers/producer_rows.py)."""
     product(world)
     c = login(client, world["officer"])
     c.get("/dossiers/producers/")  # warm the session and role caches
 
     with CaptureQueriesContext(connection) as few:
         _r, html = get(c, "/dossiers/producers/")
+    assert len(few.captured_queries) == 2
     for i in range(3):
         extra = services.create_producer(world["officer"],
                                          data=producer_data(world["ninhkieu"]))

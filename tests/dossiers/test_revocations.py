@@ -407,10 +407,11 @@ def test_revocations_list_shows_the_deadline_and_overdue(client, world,
     assert len(row_ids(response.content.decode(), "revocation")) == 2
 
 
-#: the user with their roles (ocop.accounts.backends; the session from the cache), count,
-#: page, and the pending count (its items, the regimes); the provinces the area absorbed
-#: are cached (reference data, ocop/versioned_cache.py).
-REVOCATION_LIST_QUERIES = 5
+#: the user with their roles (ocop.accounts.backends; the session from the cache), and one
+#: statement for the page, its count and the conclusions waiting for a revocation
+#: (dossiers/revocation_rows.py); the provinces the area absorbed are cached (reference
+#: data, ocop/versioned_cache.py).
+REVOCATION_LIST_QUERIES = 2
 
 
 def test_pending_page_lists_conclusions_without_revocation(client, world,
