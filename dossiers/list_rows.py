@@ -48,7 +48,8 @@ def _statements(user, filters, today, version):
     - ``index`` and ``sorted``: the page's dossiers with their product, producer and area,
       newest change first (``params`` miss the limit and the offset). ``index`` walks the
       index of the list's order and keeps the matching dossiers; ``sorted`` reads the
-      matching dossiers and sorts them. :func:`list_page` chooses.
+      matching dossiers and sorts them. :func:`list_page` chooses. ``index+count`` and
+      ``sorted+count`` add the two numbers of ``count`` to every row.
 
     Building and compiling the querysets took 2–3 ms of the page (issue #14): the result
     is kept per process (:data:`_STATEMENTS`) under everything the querysets read — the
@@ -80,24 +81,32 @@ def _statements(user, filters, today, version):
         order = f"{{table}}.{q('updated_at')} DESC, {{table}}.{q('id')} DESC"
         columns = ", ".join(f"d.{q(c)}" for c in ("id", "state", "registration_type",
                                                    "due_date"))
-        rows = (f"SELECT {columns}, p.{q('name')}, pr.{q('name')}, u.{q('name')}, "
-                f"d.{q('round_id')}, d.{q('criteria_set_id')} "
-                f"FROM {d} d INNER JOIN {p} p ON p.{q('id')} = d.{q('product_id')} "
-                f"INNER JOIN {pr} pr ON pr.{q('id')} = p.{q('producer_id')} "
-                f"INNER JOIN {u} u ON u.{q('id')} = d.{q('unit_id')} ")
+        count = f"{' + '.join(counts) or '0'}, (SELECT MAX({q('id')}) FROM {d})"
+
+        def rows(counted):
+            return (f"SELECT {columns}, p.{q('name')}, pr.{q('name')}, u.{q('name')}, "
+                    f"d.{q('round_id')}, d.{q('criteria_set_id')}"
+                    f"{', ' + count if counted else ''} "
+                    f"FROM {d} d INNER JOIN {p} p ON p.{q('id')} = d.{q('product_id')} "
+                    f"INNER JOIN {pr} pr ON pr.{q('id')} = p.{q('producer_id')} "
+                    f"INNER JOIN {u} u ON u.{q('id')} = d.{q('unit_id')} ")
+
         last = f" ORDER BY {order.format(table='d')}"
-        return {
-            "count": (f"SELECT {' + '.join(counts) or '0'}, "
-                      f"(SELECT MAX({q('id')}) FROM {d})", tuple(count_params)),
-            "index": (f"{rows}WHERE d.{q('id')} IN ({matching} ORDER BY "
-                      f"{order.format(table=d)} LIMIT %s OFFSET %s){last}", tuple(params)),
+        statements = {"count": (f"SELECT {count}", tuple(count_params))}
+        for counted in (False, True):
+            extra = tuple(count_params) if counted else ()
+            suffix = "+count" if counted else ""
+            statements["index" + suffix] = (
+                f"{rows(counted)}WHERE d.{q('id')} IN ({matching} ORDER BY "
+                f"{order.format(table=d)} LIMIT %s OFFSET %s){last}", (*extra, *params))
             # MATERIALIZED: read the matching dossiers as the filters say, not along the
             # index of the order
-            "sorted": (f"WITH matching ({q('id')}, {q('updated_at')}) AS MATERIALIZED "
-                       f"({dated}) {rows}WHERE d.{q('id')} IN (SELECT {q('id')} FROM "
-                       f"matching ORDER BY {order.format(table='matching')} "
-                       f"LIMIT %s OFFSET %s){last}", tuple(params)),
-        }
+            statements["sorted" + suffix] = (
+                f"WITH matching ({q('id')}, {q('updated_at')}) AS MATERIALIZED "
+                f"({dated}) {rows(counted)}WHERE d.{q('id')} IN (SELECT {q('id')} FROM "
+                f"matching ORDER BY {order.format(table='matching')} "
+                f"LIMIT %s OFFSET %s){last}", (*params, *extra))
+        return statements
 
     return reference.local(version, build, "dossier-list", user.pk,
                            area_signature(user, *INTAKE_ROLES),
@@ -110,9 +119,12 @@ def list_page(user, filters, number, size, today):
     that match ``filters`` (``filter_dossiers``), newest change first, as a
     :class:`~django.core.paginator.Page` of the tuples :func:`rows_html` reads.
 
-    Two prepared statements (:func:`_statements`): the count, then the page's dossiers
-    with their product, producer and area; through the ORM the count, the page's ids and
-    its rows were three queries, each built, compiled and planned (issue #14). The rounds
+    The count, then the page's dossiers with their product, producer and area, as
+    prepared statements (:func:`_statements`); through the ORM the count, the page's ids
+    and its rows were three queries, each built, compiled and planned (issue #14). Once
+    the same statements have been run in this process, one statement reads both: the
+    page, read the way the last count says (a hint: if the area has changed much since,
+    the page is read more slowly, never wrongly), with the count of now. The rounds
     and criteria sets of the rows are reference data kept per process
     (:func:`_reference_rows`).
 
@@ -131,18 +143,32 @@ def list_page(user, filters, number, size, today):
         number = 1
     if not statements:
         return Page([], 1, Paginator([], size))
+    found = None
     with connections[Dossier.objects.db].cursor() as cursor:
-        execute(cursor, *statements["count"])
-        total, highest = cursor.fetchone()
-        found = []
-        if total:
-            number = min(number, -(-total // size))
+        hint = statements.get("hint")
+        if hint and hint[0]:  # (the last count found dossiers)
+            # the count of the last request with these statements chooses the way; the
+            # page comes with the count of now, in one statement
+            total, highest = hint
+            number = min(number, max(1, -(-total // size)))
             offset = (number - 1) * size
-            sql, params = statements[_way(offset, size, total, highest)]
+            sql, params = statements[_way(offset, size, total, highest) + "+count"]
             execute(cursor, sql, [*params, size, offset])
-            found = cursor.fetchall()
-        else:
-            number = 1
+            rows = cursor.fetchall()
+            if rows:
+                total, highest = rows[0][-2:]
+                found = [row[:-2] for row in rows]
+        if found is None:  # the first request, or the page is past the end now
+            execute(cursor, *statements["count"])
+            total, highest = cursor.fetchone()
+            found = []
+            number = min(number, max(1, -(-total // size)))
+            if total:
+                offset = (number - 1) * size
+                sql, params = statements[_way(offset, size, total, highest)]
+                execute(cursor, sql, [*params, size, offset])
+                found = cursor.fetchall()
+    statements["hint"] = (total, highest)
     paginator = Paginator(range(total), size)
     return Page(_rows(found, today, version), number, paginator)
 

@@ -238,3 +238,20 @@ def test_both_ways_give_the_same_page(area, monkeypatch, way):
 
     assert [row[0] for row in first.object_list + second.object_list] == expected
     assert first.paginator.count == 5 and second.number == 2
+
+
+def test_a_page_past_the_end_after_dossiers_left_is_the_last(area):
+    """The second request reads the page with its count in one statement, the way the
+    first count said; when the page is now past the end it counts again and shows the
+    last page."""
+    from dossiers.models import Dossier
+
+    made = [factories.dossier(area["round"], state="submitted") for _i in range(7)]
+    today = datetime.date(2024, 6, 10)
+    assert list_page(area["officer"], {}, "3", 3, today).number == 3  # 3 + 3 + 1
+    Dossier.objects.filter(pk__in=[d.pk for d in made[:4]]).delete()
+
+    page = list_page(area["officer"], {}, "3", 3, today)
+
+    assert (page.number, page.paginator.count) == (1, 3)
+    assert [row[0] for row in page.object_list] == [d.pk for d in made[4:][::-1]]
