@@ -4,13 +4,14 @@ dossiers (1 or 1,000), files and transitions: the numbers are pinned here.
 List of a district officer, with search and filters (2 queries): the user with their role
 assignments (``ocop.accounts.backends``; the session comes from the cache), then the page's
 rows (the dossiers with their product, producer and area) with their count in one
-statement (``dossiers/list_rows.py``; the first visit counts first, then reads the page). The rows' rounds and criteria sets, the filter's
-round and criteria-set choices and the pre-2025 provinces a current province absorbed are
-reference data, kept at its version (``ocop/versioned_cache.py``): read on the first visit
-(4 more queries; department staff: 5), not again until a round, a criteria set or a unit
-changes. Department staff: the same 2. A commune officer: the same 2; the area and what the
-councils let them read as ``unit = ANY(ARRAY(…)) OR id = ANY(ARRAY(…))`` (each side an index
-condition; issue #14), counted part by part.
+statement (``dossiers/list_rows.py``). The first visit counts first, then reads the page,
+and reads the reference data, kept at its version (``ocop/versioned_cache.py``): the rows'
+rounds and criteria sets, the filter's round and criteria-set choices, and the pre-2025
+provinces a current province absorbed (5 more queries; department staff: 6), not again
+until a round, a criteria set or a unit changes. Department staff: the same 2. A commune
+officer: the same 2; the area and what the councils let them read as ``unit =
+ANY(ARRAY(…)) OR id = ANY(ARRAY(…))`` (each side an index condition; issue #14), counted
+part by part.
 
 Dossier page (8 queries): the user with their role assignments, the dossier with everything its
 summary shows, the area check of the buttons, checklist lines, files, criteria count,
