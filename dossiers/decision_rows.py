@@ -104,12 +104,38 @@ def decision_page(user, number, size):
     :class:`~django.core.paginator.Page` of the tuples :func:`issued_html` reads), the
     number of results waiting for a decision and of forwarded dossiers waiting for a
     round. One prepared statement."""
+    if connections[Decision.objects.db].vendor != "postgresql":
+        return _portable_page(user, number, size)
     issued, counts = _statements(user, reference.version())
     page, (pending, forwarded, drafts) = counted_page(*issued, _page_sql(), number, size,
                                                       counts)
     drafts = [(pk, subject, replaces, issuer, lines, datetime.fromisoformat(created))
               for pk, subject, replaces, issuer, lines, created in drafts]
     return drafts, page, pending, forwarded
+
+
+def _portable_page(user, number, size):
+    """:func:`decision_page` through the ORM, for the embedded SQLite of ``make run`` (the
+    statement above is PostgreSQL's: JSON aggregates, ``LATERAL``): the same values in the
+    same shapes, in five queries."""
+    from django.core.paginator import Paginator
+    from django.db.models import Count
+
+    from . import decisions, forwarding
+    from .queries import dossiers_visible_to, recognition_decisions_visible_to
+
+    drafts = list(recognition_decisions_visible_to(user, drafts=True)
+                  .annotate(lines=Count("items")).order_by("-created_at").values_list(
+                      "pk", "subject", "replaces_id", "issuer_name", "lines",
+                      "created_at")[:DRAFTS])
+    issued = (recognition_decisions_visible_to(user).exclude(state=DecisionState.DRAFT)
+              .annotate(lines=Count("items")).order_by("-date", "-number", "-id")
+              .values_list("pk", "reference", "date", "issuer_name", "lines", "state",
+                           "origin"))
+    page = Paginator(issued, size).get_page(number)
+    page.object_list = list(page.object_list)
+    return (drafts, page, decisions.pending_results(user).count(),
+            forwarding.awaiting_round(dossiers_visible_to(user)).count())
 
 
 def _detail():

@@ -86,8 +86,29 @@ def revocation_page(user, number, size):
     user's revocations, a :class:`~django.core.paginator.Page` of the tuples
     :func:`rows_html` reads, and the number of inspection lines waiting for a revocation
     (``len(inspections.pending_revocations(user))``). One prepared statement."""
+    if connections[Revocation.objects.db].vendor != "postgresql":
+        return _portable_page(user, number, size)
     ids, pending = _statements(user, reference.version())
     page, (pending,) = counted_page(*ids, _page_sql(), number, size, [pending])
+    return page, pending
+
+
+def _portable_page(user, number, size):
+    """:func:`revocation_page` through the ORM, for the embedded SQLite of ``make run``
+    (``counted_page`` is PostgreSQL's: ``LATERAL``, ``GREATEST``): the same values in the
+    same shapes."""
+    from django.core.paginator import Paginator
+
+    from .inspections import pending_revocation_items
+    from .queries import revocations_visible_to
+
+    rows = revocations_visible_to(user).order_by("state", "deadline", "-id").values_list(
+        "pk", "rating__product__name", "rating__stars", "rating__product__producer__name",
+        "ground", "conclusion_date", "deadline", "state", "decision_id",
+        "decision__reference", "decision__date")
+    page = Paginator(rows, size).get_page(number)
+    page.object_list = list(page.object_list)
+    pending = pending_revocation_items(user).order_by().values("pk")[:PENDING_LIMIT].count()
     return page, pending
 
 

@@ -118,3 +118,24 @@ def test_the_page_shows_the_rows_and_counts(client, world):  # noqa: F811
     client.force_login(world["outsider"])
     html = client.get("/decisions/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f'id="decision-{done.pk}"' not in html
+
+
+def test_the_portable_page_of_make_run_gives_the_same_values(world, monkeypatch):  # noqa: F811
+    """The embedded SQLite of ``make run`` reads the page through the ORM
+    (``decision_rows._portable_page``): the same drafts, rows, numbering and counts."""
+    from django.db import connection
+
+    issued(world["staff"], [world["a"]], number=1)
+    decisions.draft_decision(world["staff"], [world["b"]])
+    recognised(world["round"], stars=5, unit=world["commune"])
+    for user in (world["staff"], world["officer"], world["outsider"]):
+        for number in ("1", "2", "x"):
+            fast = decision_rows.decision_page(user, number, 1)
+            with monkeypatch.context() as patched:
+                patched.setattr(connection, "vendor", "sqlite")
+                portable = decision_rows.decision_page(user, number, 1)
+            assert [tuple(row) for row in portable[0]] == [tuple(row) for row in fast[0]]
+            assert portable[1].number == fast[1].number
+            assert portable[1].paginator.count == fast[1].paginator.count
+            assert list(portable[1].object_list) == list(fast[1].object_list)
+            assert portable[2:] == fast[2:]

@@ -98,3 +98,23 @@ def test_counts_visibility_and_pages(world):  # noqa: F811
         page, _pending = revocation_rows.revocation_page(world["staff"], number, 1)
         assert page.number == expected and page.paginator.num_pages == 2
         assert [row[0] for row in page.object_list] == [order[expected - 1]]
+
+
+def test_the_portable_page_of_make_run_gives_the_same_values(world, monkeypatch):  # noqa: F811
+    """The embedded SQLite of ``make run`` reads the page through the ORM
+    (``revocation_rows._portable_page``): the same rows, numbering and count."""
+    from django.db import connection
+
+    opened(world)
+    revocations.open_revocation(world["staff"], world["cake"], ground="dd",
+                                conclusion_reference="Biên bản số 3",
+                                conclusion_date=datetime.date(2026, 12, 1))
+    for user in (world["staff"], world["colleague"], world["outsider"]):
+        for number in ("1", "2", "7", "x"):
+            fast = revocation_rows.revocation_page(user, number, 1)
+            with monkeypatch.context() as patched:
+                patched.setattr(connection, "vendor", "sqlite")
+                portable = revocation_rows.revocation_page(user, number, 1)
+            assert (portable[0].number, portable[0].paginator.count, portable[1]) == (
+                fast[0].number, fast[0].paginator.count, fast[1])
+            assert list(portable[0].object_list) == list(fast[0].object_list)
