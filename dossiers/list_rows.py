@@ -38,7 +38,7 @@ _STATEMENTS = LRU(1024)
 
 
 def _statements(user, filters, today, version):
-    """The list's two statements for ``user`` and ``filters`` on ``today``, as ``{name:
+    """The list's statements for ``user`` and ``filters`` on ``today``, as ``{name:
     (sql, params)}`` (``()`` when nothing can match):
 
     - ``count``: how many dossiers the user reads that match the filters — the sum of the
