@@ -20,11 +20,11 @@ from ocop.accounts.queries import area_signature
 from ocop.lru import LRU
 from ocop.rows import execute
 from ocop.versioned_cache import reference
-from scoring.models import CriteriaSet, ProcessLevel
+from scoring.models import ProcessLevel
 
 from .deadlines import deadline_runs
 from .models import Dossier, EvaluationRound, Producer, Product, RegistrationType
-from .page_rows import escape
+from .page_rows import criteria_set_rows, escape, set_cell
 from .page_rows import way as _way
 from .queries import INTAKE_ROLES, dossiers_visible_in_parts, dossiers_visible_to, filter_dossiers
 from .rules import state_label_of
@@ -187,9 +187,7 @@ def _reference_rows(rounds, sets, version):
                 "pk", "number", "year", "unit__name", "level__admin_level",
                 "regime__processing_days", "regime__commune_deadline_working_days",
                 "first_level_kind")}),
-        reference.local_rows(version, "list-sets", sets, lambda ids: {
-            row[0]: row[1:] for row in CriteriaSet.objects.filter(pk__in=ids).values_list(
-                "pk", "set_no", "name", "regime__slug")}))
+        criteria_set_rows(version, sets))
 
 
 def _rows(found, today, version):
@@ -212,10 +210,6 @@ def _rows(found, today, version):
 def _round_cell(number, year, unit):
     label = _("Round %(number)s/%(year)s") % {"number": number, "year": year}
     return f'{escape(label)}<br><span class="small muted">{escape(unit)}</span>'
-
-
-def _set_cell(set_no, name, slug):
-    return f'{set_no:02d} · {escape(name)}<br><span class="small muted">{escape(slug)}</span>'
 
 
 def _state_cell(state, first_kind, level):
@@ -248,7 +242,7 @@ def rows_html(rows):
             f"    <td>{escape(producer)}</td>\n"
             f"    <td>{escape(unit)}</td>\n"
             f"    <td>{once(_round_cell, number, year, round_unit)}</td>\n"
-            f"    <td>{once(_set_cell, set_no, set_name, slug)}</td>\n"
+            f"    <td>{once(set_cell, set_no, set_name, slug)}</td>\n"
             f"    <td>{kinds.get(registration_type) or escape(registration_type)}</td>\n"
             f"    <td>{once(_state_cell, state, first_kind, level)}</td>\n"
             f'    <td class="date">{deadline}{overdue_flag if overdue else ""}</td>\n'

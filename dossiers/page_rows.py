@@ -15,6 +15,8 @@ from django.utils.formats import localize
 from django.utils.timezone import localtime
 
 from ocop.rows import execute
+from ocop.versioned_cache import reference
+from scoring.models import CriteriaSet
 
 
 def escape(value):
@@ -30,6 +32,20 @@ def way(offset, size, total, highest):
     read the cheaper of two ways"). PostgreSQL cannot choose itself when the user's area
     is computed as the statement runs."""
     return "index" if (offset + size) * highest <= total * total else "sorted"
+
+
+def criteria_set_rows(version, ids):
+    """``{id: (set number, name, regime slug)}`` of the criteria sets ``ids``, kept per
+    process at the reference version (``VersionedCache.local_rows``): the lists' rows show a
+    handful of sets, the same on every page."""
+    return reference.local_rows(version, "list-sets", ids, lambda missing: {
+        row[0]: row[1:] for row in CriteriaSet.objects.filter(pk__in=missing).values_list(
+            "pk", "set_no", "name", "regime__slug")})
+
+
+def set_cell(set_no, name, slug):
+    """A criteria set's cell in the lists: its number and name, its regime below."""
+    return f'{set_no:02d} · {escape(name)}<br><span class="small muted">{escape(slug)}</span>'
 
 
 def text(value):

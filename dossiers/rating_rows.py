@@ -20,10 +20,9 @@ from django.utils.translation import ngettext
 from ocop.lru import LRU
 from ocop.rows import execute
 from ocop.versioned_cache import reference
-from scoring.models import CriteriaSet
 
 from .models import Dossier, Producer, Product, Rating, RatingState
-from .page_rows import day, escape, text
+from .page_rows import criteria_set_rows, day, escape, set_cell, text
 from .page_rows import way as _way
 
 _PK = 2_147_483_647  # a placeholder id: the addresses are reversed once per page
@@ -178,10 +177,7 @@ def register_page(user, filters, number, size, today, versions):
         ids = _kept(user, filters, today, versions, ("page", number, size), read)
         found = read.rows if read.rows is not None else _fetch(statements["ids"][0],
                                                                [list(ids)])
-    sets = reference.local_rows(version, "rating-sets", {row[6] for row in found},
-                                lambda ids: {row[0]: row[1:] for row in CriteriaSet.objects
-                                             .filter(pk__in=ids).values_list(
-                                                 "pk", "set_no", "name", "regime__slug")})
+    sets = criteria_set_rows(version, {row[6] for row in found})
     rows = [(*row[:6], *sets[row[6]], *row[7:]) for row in found]
     return Page(rows, number, Paginator(range(total), size))
 
@@ -189,10 +185,6 @@ def register_page(user, filters, number, size, today, versions):
 def _stars_cell(stars):
     label = ngettext("%(stars)s star", "%(stars)s stars", stars) % {"stars": text(stars)}
     return f'<td class="num stars" aria-label="{label}">{text(stars)}★</td>'
-
-
-def _set_cell(set_no, name, slug):
-    return f'{set_no:02d} · {escape(name)}<br><span class="small muted">{escape(slug)}</span>'
 
 
 def rows_html(rows):
@@ -232,7 +224,7 @@ def rows_html(rows):
             f"    <td>{escape(code)}</td>\n"
             f"    <td>{escape(producer)}</td>\n"
             f"    <td>{once(escape, unit)}</td>\n"
-            f"    <td>{once(_set_cell, set_no, set_name, slug)}</td>\n"
+            f"    <td>{once(set_cell, set_no, set_name, slug)}</td>\n"
             f"    {once(_stars_cell, stars)}\n"
             f'    <td class="num">{shown}</td>\n'
             f"    <td>{number}<br><span class=\"small muted\">{once(day, decision_date)}"
